@@ -1,0 +1,105 @@
+"""The `helpdesk` command: ingest, status (and more as the product grows)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.errors import HelpdeskError
+
+
+def _settings():
+    from bot.settings import Settings
+
+    return Settings()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ingest files/folders (default: the corpus folder) incrementally."""
+    from bot.components import build_components
+
+    settings = _settings()
+    comps = build_components(settings)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    summary = comps.pipeline.run(
+        paths,
+        reset=args.reset,
+        progress=not args.quiet,
+        report=lambda msg: tqdm.write(msg, file=sys.stderr),
+        lock_wait=args.wait,
+    )
+    print(summary.line())
+    return 1 if summary.failed else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print what the index holds."""
+    from bot.components import build_components
+
+    comps = build_components(_settings())
+    records = comps.store.documents()
+    current = sum(r.n_chunks for r in records.values())
+    info = {
+        "store": comps.store.description,
+        "embed_model": comps.embedder.model_name,
+        "embed_dim": comps.embedder.dim,
+        "documents": len(records),
+        "chunks": current,
+        "stored_chunks": comps.store.count_chunks(),
+        "doc_types": dict(Counter(r.doc_type or "-" for r in records.values()).most_common()),
+        "last_ingested": max((r.ingested_at for r in records.values()), default=""),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        print(f"store        {info['store']}")
+        print(f"model        {info['embed_model']} ({info['embed_dim']}-d)")
+        print(f"documents    {info['documents']}")
+        print(f"chunks       {info['chunks']}")
+        if info["stored_chunks"] != current:
+            print(f"stored       {info['stored_chunks']} (stale chunks will be removed by the next ingest)")
+        print("doc types    " + ", ".join(f"{k} {v}" for k, v in info["doc_types"].items()))
+        print(f"last ingest  {info['last_ingested'] or 'never'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser (also used to generate the README's help text)."""
+    parser = argparse.ArgumentParser(prog="helpdesk", description="Policy Helpdesk Assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest files or folders into the index (incremental)")
+    p.add_argument("paths", nargs="*", help="files or folders (default: HELPDESK_CORPUS_DIR)")
+    p.add_argument("--reset", action="store_true", help="drop the index first and rebuild it")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another ingest to finish")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("status", help="documents, chunks, model and store of the index")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `helpdesk` console script."""
+    import bot  # noqa: F401  (sets the offline environment first)
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except HelpdeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

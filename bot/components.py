@@ -1,0 +1,38 @@
+"""The composition root: Settings → wired components. app.py, the CLI, the evals and the tests call it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.models import OfflineEmbedding, load_embedder
+from bot.settings import Settings
+from bot.store import ChunkStore
+from ingest.chunking import Chunker
+from ingest.loaders import LoaderLimits
+from ingest.pipeline import IngestPipeline
+
+
+@dataclass
+class Components:
+    """Everything a process needs, built once."""
+
+    settings: Settings
+    embedder: OfflineEmbedding
+    store: ChunkStore
+    pipeline: IngestPipeline
+
+
+def build_components(settings: Settings, embedder: OfflineEmbedding | None = None) -> Components:
+    """Open the store and wire the pipeline; the embedder may be passed in (tests count its calls)."""
+    embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size)
+    store = ChunkStore.open(settings, embedder.model_name, embedder.dim)
+    lock_dir = settings.chroma_path if not settings.server_mode else settings.chroma_path / "server-locks"
+    pipeline = IngestPipeline(
+        store=store,
+        embedder=embedder,
+        chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
+        limits=LoaderLimits(max_file_mb=settings.max_file_mb, max_pdf_pages=settings.max_pdf_pages),
+        lock_path=lock_dir / f".ingest-{settings.collection}.lock",
+        batch_size=settings.embed_batch_size,
+    )
+    return Components(settings=settings, embedder=embedder, store=store, pipeline=pipeline)

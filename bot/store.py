@@ -1,0 +1,263 @@
+"""The only module that knows Chroma: open (embedded | server), write, delete, query.
+
+Layout: one collection of chunks (written and queried through llama-index's ChromaVectorStore) and a
+small `<name>__docs` collection with one record per document: its current `version`. A document's
+version is committed by upserting its record (a single-record write); chunks of any other version
+are invisible to readers and removed by `repair()`. This keeps every document either fully old or
+fully new, even when a process is killed mid-write.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.types import (
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from bot.errors import IndexMismatch, StoreUnavailable
+from bot.settings import Settings
+from bot.types import Chunk, DocumentRecord, Filters
+
+log = logging.getLogger(__name__)
+_PAGE = 2000  # Chroma reads in pages to bound memory and request size
+
+
+def _chroma_settings() -> ChromaSettings:
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+
+
+def connect(settings: Settings) -> Any:
+    """A Chroma client: HttpClient when a host is configured, else an embedded PersistentClient."""
+    try:
+        if settings.server_mode:
+            client = chromadb.HttpClient(
+                host=str(settings.chroma_host), port=settings.chroma_port, settings=_chroma_settings()
+            )
+            client.heartbeat()
+            return client
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=_chroma_settings())
+    except Exception as exc:  # chromadb raises many types (ValueError, httpx errors, OSError, ...)
+        raise StoreUnavailable(f"cannot open the {settings.describe_store()}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def filters_to_where(filters: Filters | None) -> MetadataFilters | None:
+    """Filters → llama-index MetadataFilters (translated to a Chroma `where` by ChromaVectorStore)."""
+    if filters is None or filters.is_empty():
+        return None
+    items: list[MetadataFilter] = []
+    for key in ("country", "region", "doc_type", "project"):
+        value = getattr(filters, key)
+        if value:
+            items.append(MetadataFilter(key=key, value=value, operator=FilterOperator.EQ))
+    if filters.topic:
+        items.append(MetadataFilter(key=f"topic:{filters.topic}", value=True, operator=FilterOperator.EQ))
+    return MetadataFilters(filters=items)
+
+
+class ChunkStore:
+    """Chunks and document records of one library in Chroma."""
+
+    def __init__(self, client: Any, name: str, embed_model: str, dim: int, description: str = "") -> None:
+        self.client = client
+        self.name = name
+        self.embed_model = embed_model
+        self.dim = dim
+        self.description = description or name
+        self._lock = threading.Lock()
+        try:
+            self.chunks = client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embed_model": embed_model, "embed_dim": dim},
+            )
+            self.docs = client.get_or_create_collection(f"{name}__docs", embedding_function=None)
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"cannot open collection '{name}' in the {self.description}: {_reason(exc)}"
+            ) from exc
+        meta = self.chunks.metadata or {}
+        if meta.get("embed_model") not in (None, embed_model) or int(meta.get("embed_dim", dim)) != dim:
+            raise IndexMismatch(
+                f"the index '{name}' was built with the embedding model '{meta.get('embed_model')}' "
+                f"({meta.get('embed_dim')}-d) but '{embed_model}' ({dim}-d) is configured: "
+                "re-index with `helpdesk ingest --reset` or set HELPDESK_EMBED_MODEL back"
+            )
+        self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
+
+    @classmethod
+    def open(cls, settings: Settings, embed_model: str, dim: int) -> ChunkStore:
+        """Open (creating if needed) the configured store."""
+        return cls(connect(settings), settings.collection, embed_model, dim, settings.describe_store())
+
+    # ---- guarded calls -------------------------------------------------------------------------
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            raise StoreUnavailable(f"{what} failed on the {self.description}: {_reason(exc)}") from exc
+
+    # ---- documents -----------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Every committed document record, by id."""
+        res = self._call("reading document records", self.docs.get, include=["metadatas"])
+        return {
+            i: DocumentRecord.from_metadata(m or {})
+            for i, m in zip(res["ids"], res["metadatas"], strict=True)
+        }
+
+    def commit_document(self, record: DocumentRecord) -> None:
+        """Make `record.version` the document's current version (the atomic step)."""
+        self._call(
+            "committing a document",
+            self.docs.upsert,
+            ids=[record.doc_id],
+            embeddings=[[1.0]],
+            metadatas=[record.to_metadata()],
+        )
+
+    def remove_document(self, doc_id: str) -> None:
+        """Forget a document: its record first (readers stop seeing it), then its chunks."""
+        self._call("removing a document", self.docs.delete, ids=[doc_id])
+        self.delete_chunks(doc_id)
+
+    # ---- chunks --------------------------------------------------------------------------------
+    def add_chunks(
+        self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]], embed_hashes: Sequence[str]
+    ) -> None:
+        """Write chunks (not yet visible until their document version is committed)."""
+        nodes = []
+        for chunk, vec, eh in zip(chunks, embeddings, embed_hashes, strict=True):
+            meta = chunk.to_metadata(eh)
+            for topic in chunk.topics:
+                meta[f"topic:{topic}"] = True
+            node = TextNode(id_=chunk.id, text=chunk.text, metadata=meta, embedding=list(vec))
+            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.doc_id)
+            nodes.append(node)
+        if nodes:
+            self._call("writing chunks", self.vector_store.add, nodes)
+
+    def delete_chunks(
+        self, doc_id: str, except_version: str | None = None, only_version: str | None = None
+    ) -> None:
+        """Delete a document's chunks (all, all but one version, or one version)."""
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if except_version is not None:
+            where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": except_version}}]}
+        elif only_version is not None:
+            where = {"$and": [{"doc_id": doc_id}, {"version": only_version}]}
+        self._call("deleting chunks", self.chunks.delete, where=where)
+
+    def cached_embeddings(self, embed_hashes: Iterable[str]) -> dict[str, list[float]]:
+        """Embeddings already stored for these embed hashes (any document, any version): the embed cache."""
+        wanted = sorted(set(embed_hashes))
+        found: dict[str, list[float]] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            res = self._call(
+                "reading cached embeddings",
+                self.chunks.get,
+                where={"embed_hash": {"$in": part}},
+                include=["embeddings", "metadatas"],
+            )
+            for meta, emb in zip(res["metadatas"], res["embeddings"], strict=True):
+                found[str(meta["embed_hash"])] = [float(x) for x in emb]
+        return found
+
+    def _iter_raw(self, include: list[str], where: dict | None = None) -> Iterable[tuple[str, Any, Any]]:
+        offset = 0
+        while True:
+            res = self._call(
+                "reading chunks", self.chunks.get, include=include, where=where, limit=_PAGE, offset=offset
+            )
+            ids = res["ids"]
+            docs = res.get("documents") or [None] * len(ids)
+            for cid, meta, text in zip(ids, res["metadatas"], docs, strict=True):
+                yield cid, meta or {}, text
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
+    def raw_chunk_versions(self) -> list[tuple[str, str, str]]:
+        """(chunk id, doc_id, version) of every stored chunk, current or not (for repair and tests)."""
+        return [
+            (cid, str(m.get("doc_id")), str(m.get("version"))) for cid, m, _ in self._iter_raw(["metadatas"])
+        ]
+
+    def repair(self) -> int:
+        """Delete chunks whose document has no record or another current version; return how many."""
+        records = self.documents()
+        stale = [
+            cid
+            for cid, doc_id, version in self.raw_chunk_versions()
+            if doc_id not in records or records[doc_id].version != version
+        ]
+        for i in range(0, len(stale), 500):
+            self._call("repairing the index", self.chunks.delete, ids=stale[i : i + 500])
+        return len(stale)
+
+    def current_chunks(self) -> list[Chunk]:
+        """Every chunk of every committed document version, with its text (readers' view)."""
+        records = self.documents()
+        out = []
+        for cid, meta, text in self._iter_raw(["metadatas", "documents"]):
+            rec = records.get(str(meta.get("doc_id")))
+            if rec is not None and rec.version == meta.get("version"):
+                out.append(Chunk.from_metadata(cid, text or "", meta))
+        out.sort(key=lambda c: (c.doc_id, c.chunk_index))
+        return out
+
+    def count_chunks(self) -> int:
+        """Raw number of stored chunks (current and stale)."""
+        return int(self._call("counting chunks", self.chunks.count))
+
+    def query(
+        self,
+        embedding: Sequence[float],
+        k: int,
+        filters: Filters | None = None,
+        current: dict[str, DocumentRecord] | None = None,
+    ) -> list[Chunk]:
+        """The k nearest current chunks by cosine similarity (score = cosine)."""
+        records = current if current is not None else self.documents()
+        q = VectorStoreQuery(
+            query_embedding=list(embedding), similarity_top_k=k + 8, filters=filters_to_where(filters)
+        )
+        res = self._call("searching the index", self.vector_store.query, q)
+        out: list[Chunk] = []
+        for node, sim in zip(res.nodes or [], res.similarities or [], strict=False):
+            meta = node.metadata
+            rec = records.get(str(meta.get("doc_id")))
+            if rec is None or rec.version != meta.get("version"):
+                continue
+            cosine = 1.0 + math.log(sim) if sim > 0 else -1.0  # ChromaVectorStore reports exp(-distance)
+            out.append(Chunk.from_metadata(node.node_id, node.get_content(), meta, score=cosine))
+        return out[:k]
+
+    def reset(self) -> None:
+        """Drop both collections and start empty."""
+        for name in (self.name, f"{self.name}__docs"):
+            try:
+                self.client.delete_collection(name)
+            except Exception as exc:  # missing collection is fine
+                log.debug("delete_collection(%s): %s", name, exc)
+        self.__init__(self.client, self.name, self.embed_model, self.dim, self.description)  # type: ignore[misc]

@@ -1,0 +1,158 @@
+"""Small typed records that every boundary speaks (dicts only at the edges: JSON, Chroma metadata)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Metadata every chunk carries in the store (besides the text itself).
+CHUNK_FIELDS = (
+    "doc_id",
+    "version",
+    "title",
+    "doc_type",
+    "country",
+    "region",
+    "project",
+    "topics",
+    "section",
+    "page",
+    "source_url",
+    "source_path",
+    "content_hash",
+    "embed_hash",
+    "chunk_index",
+    "language",
+    "published",
+)
+
+
+@dataclass
+class Chunk:
+    """One retrievable passage with its provenance."""
+
+    id: str
+    text: str
+    doc_id: str
+    title: str = ""
+    doc_type: str = ""
+    country: str = ""
+    region: str = ""
+    project: str = ""
+    topics: list[str] = field(default_factory=list)
+    section: str = ""
+    page: int | None = None
+    source_url: str = ""
+    source_path: str = ""
+    content_hash: str = ""
+    version: str = ""
+    chunk_index: int = 0
+    language: str = ""
+    published: str = ""
+    score: float = 0.0
+
+    def to_metadata(self, embed_hash: str) -> dict[str, Any]:
+        """Flat Chroma metadata (no None values, topics as a delimited string)."""
+        meta: dict[str, Any] = {
+            "doc_id": self.doc_id,
+            "version": self.version,
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "country": self.country,
+            "region": self.region,
+            "project": self.project,
+            "topics": "|" + "|".join(self.topics) + "|" if self.topics else "",
+            "section": self.section,
+            "page": self.page if self.page is not None else -1,
+            "source_url": self.source_url,
+            "source_path": self.source_path,
+            "content_hash": self.content_hash,
+            "embed_hash": embed_hash,
+            "chunk_index": self.chunk_index,
+            "language": self.language,
+            "published": self.published,
+        }
+        return meta
+
+    @classmethod
+    def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Chunk:
+        """Inverse of to_metadata."""
+        page = meta.get("page", -1)
+        topics = [t for t in str(meta.get("topics", "")).split("|") if t]
+        return cls(
+            id=chunk_id,
+            text=text,
+            doc_id=str(meta.get("doc_id", "")),
+            title=str(meta.get("title", "")),
+            doc_type=str(meta.get("doc_type", "")),
+            country=str(meta.get("country", "")),
+            region=str(meta.get("region", "")),
+            project=str(meta.get("project", "")),
+            topics=topics,
+            section=str(meta.get("section", "")),
+            page=int(page) if page is not None and int(page) >= 0 else None,
+            source_url=str(meta.get("source_url", "")),
+            source_path=str(meta.get("source_path", "")),
+            content_hash=str(meta.get("content_hash", "")),
+            version=str(meta.get("version", "")),
+            chunk_index=int(meta.get("chunk_index", 0)),
+            language=str(meta.get("language", "")),
+            published=str(meta.get("published", "")),
+            score=score,
+        )
+
+    def embed_text(self) -> str:
+        """The text the embedder and BM25 see: title and heading path give context to short passages."""
+        head = self.title if not self.section else f"{self.title} — {self.section}"
+        return f"{head}\n{self.text}" if head else self.text
+
+
+@dataclass
+class DocumentRecord:
+    """One document's current version in the store; its chunks carry the same `version`."""
+
+    doc_id: str
+    version: str
+    title: str
+    doc_type: str = ""
+    country: str = ""
+    region: str = ""
+    project: str = ""
+    topics: list[str] = field(default_factory=list)
+    source_url: str = ""
+    source_path: str = ""
+    source_root: str = ""
+    content_hash: str = ""
+    n_chunks: int = 0
+    pages: int = 0
+    ingested_at: str = ""
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat Chroma metadata."""
+        d = asdict(self)
+        d["topics"] = "|".join(self.topics)
+        return d
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
+        """Inverse of to_metadata."""
+        d = {k: meta.get(k) for k in cls.__dataclass_fields__ if k in meta}
+        d["topics"] = [t for t in str(meta.get("topics", "")).split("|") if t]
+        for k in ("n_chunks", "pages"):
+            d[k] = int(d.get(k) or 0)
+        return cls(**d)
+
+
+@dataclass
+class Filters:
+    """Metadata filters applied inside the store query."""
+
+    country: str | None = None
+    region: str | None = None
+    doc_type: str | None = None
+    topic: str | None = None
+    project: str | None = None
+
+    def is_empty(self) -> bool:
+        """True when no filter is set."""
+        return not any((self.country, self.region, self.doc_type, self.topic, self.project))

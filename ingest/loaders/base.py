@@ -1,0 +1,152 @@
+"""What every loader returns, and the checks every loader shares (size, empty, binary, UTF-8)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import IngestError
+
+KNOWN_FIELDS = (
+    "id",
+    "title",
+    "doc_type",
+    "country",
+    "region",
+    "project",
+    "topics",
+    "source_url",
+    "published",
+)
+
+
+@dataclass
+class LoaderLimits:
+    """Limits that protect the process from hostile files."""
+
+    max_file_mb: float = 50.0
+    max_pdf_pages: int = 2000
+
+
+@dataclass
+class DocPart:
+    """A run of text: Markdown-ish (with # headings) for md/html/txt, one page for PDFs."""
+
+    text: str
+    page: int | None = None
+
+
+@dataclass
+class LoadedDocument:
+    """A parsed file with its document-level metadata, before chunking."""
+
+    doc_id: str
+    path: Path
+    source_path: str
+    format: str
+    title: str
+    parts: list[DocPart]
+    doc_type: str = ""
+    country: str = ""
+    region: str = ""
+    project: str = ""
+    topics: list[str] = field(default_factory=list)
+    source_url: str = ""
+    published: str = ""
+    language: str = ""
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def default_doc_id(path: Path, root: Path) -> str:
+    """A document's id when it declares none: its path relative to the ingested folder, without extension."""
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        rel = Path(path.name)
+    return rel.with_suffix("").as_posix()
+
+
+def relative_source(path: Path, root: Path) -> str:
+    """Path relative to the ingested folder (POSIX), or the file name when outside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def read_bytes_checked(path: Path, limits: LoaderLimits) -> bytes:
+    """Read a file, refusing over-large and empty ones."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise IngestError(path, f"file is too large ({size / 1e6:.1f} MB > limit {limits.max_file_mb:g} MB)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise IngestError(path, "file is empty")
+    return data
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """Decode UTF-8 text, rejecting binary content and invalid encodings with a clear reason."""
+    if b"\x00" in data[:8192]:
+        raise IngestError(path, f"binary content in a '{path.suffix}' file (not text)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(path, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from exc
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.05 * min(len(text), 8192):
+        raise IngestError(path, f"binary content in a '{path.suffix}' file (not text)")
+    if not text.strip():
+        raise IngestError(path, "file is empty")
+    return text
+
+
+def normalise_whitespace(text: str) -> str:
+    """Collapse runs of spaces, keep paragraph breaks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def first_heading(text: str) -> str:
+    """The first Markdown heading's text, or ''."""
+    m = re.search(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.M)
+    return m.group(1).strip() if m else ""
+
+
+def coerce_metadata(path: Path, meta: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Normalise front-matter/sidecar fields to strings and a topic list, warning about odd values."""
+    out: dict[str, Any] = {}
+    for key in KNOWN_FIELDS:
+        value = meta.get(key)
+        if value is None:
+            continue
+        if key == "topics":
+            if isinstance(value, str):
+                value = [t.strip() for t in value.split(",")]
+            elif not isinstance(value, list):
+                warnings.append(f"{path}: front matter 'topics' should be a list; ignored")
+                continue
+            out[key] = [str(t).strip() for t in value if str(t).strip() and "|" not in str(t)]
+        elif isinstance(value, dict | list):
+            warnings.append(f"{path}: front matter '{key}' should be text; ignored")
+        else:
+            out[key] = str(value).strip()
+    if "id" in out and not re.fullmatch(r"[\w.\-/]{1,200}", out["id"]):
+        warnings.append(
+            f"{path}: front matter id '{out['id'][:40]}' has unsafe characters; using the file path"
+        )
+        del out["id"]
+    if "language" in meta and isinstance(meta["language"], str):
+        out["language"] = meta["language"].strip()
+    return out
