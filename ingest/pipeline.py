@@ -116,9 +116,7 @@ class IngestPipeline:
         with ctx:
             return self._run(paths, reset, progress, report or (lambda msg: None))
 
-    def _run(
-        self, paths: list[Path], reset: bool, progress: bool, report: Callable[[str], None]
-    ) -> IngestSummary:
+    def _run(self, paths: list[Path], reset: bool, progress: bool, report: Callable[[str], None]) -> IngestSummary:
         start = time.perf_counter()
         summary = IngestSummary()
         self._embedded = 0
@@ -176,9 +174,7 @@ class IngestPipeline:
         doc = load_document(source.path, source.root, self.limits)
         owner = claimed.get(doc.doc_id)
         if owner is not None and owner.key != source.key:
-            raise IngestError(
-                source.path, f"duplicate document id '{doc.doc_id}' (also used by {owner.path})"
-            )
+            raise IngestError(source.path, f"duplicate document id '{doc.doc_id}' (also used by {owner.path})")
         records = self.store.documents()
         existing = records.get(doc.doc_id)
         if existing is not None and old is None:

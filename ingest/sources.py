@@ -91,9 +91,7 @@ def discover(paths: list[Path], max_bytes: float) -> tuple[list[SourceFile], lis
         for p, root in found:
             if p.suffix.lower() not in SUPPORTED_EXTENSIONS:
                 errors.append(
-                    IngestError(
-                        p, f"unsupported file type '{p.suffix or '(none)'}' (supported: .md .txt .html .pdf)"
-                    )
+                    IngestError(p, f"unsupported file type '{p.suffix or '(none)'}' (supported: .md .txt .html .pdf)")
                 )
                 continue
             try:
@@ -104,15 +102,11 @@ def discover(paths: list[Path], max_bytes: float) -> tuple[list[SourceFile], lis
             except OSError as exc:
                 errors.append(IngestError(p, f"cannot read file ({exc.strerror or exc})"))
                 continue
-            files.append(
-                SourceFile(path=p, root=root, rel=p.relative_to(root).as_posix(), content_hash=digest)
-            )
+            files.append(SourceFile(path=p, root=root, rel=p.relative_to(root).as_posix(), content_hash=digest))
     return files, errors, roots
 
 
-def make_plan(
-    paths: list[Path], records: dict[str, DocumentRecord], signature: str, max_bytes: float
-) -> Plan:
+def make_plan(paths: list[Path], records: dict[str, DocumentRecord], signature: str, max_bytes: float) -> Plan:
     """Compare the files on disk with the committed records."""
     files, errors, roots = discover(paths, max_bytes)
     by_key = {(r.source_root, r.source_path): r for r in records.values()}

@@ -92,7 +92,9 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
     name = f"t{uuid.uuid4().hex[:10]}"
     if request.param == "server":
         server: ChromaServer = request.getfixturevalue("chroma_server")
-        return Settings(chroma_host="127.0.0.1", chroma_port=server.port, collection=name, chroma_path=tmp_path / "locks")
+        return Settings(
+            chroma_host="127.0.0.1", chroma_port=server.port, collection=name, chroma_path=tmp_path / "locks"
+        )
     return Settings(chroma_path=tmp_path / "index", collection=name)
 
 

@@ -27,9 +27,7 @@ def load_document(path: Path, root: Path, limits: LoaderLimits | None = None) ->
     """Load one file into a LoadedDocument, or raise IngestError naming the file and the reason."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
-        raise IngestError(
-            path, f"unsupported file type '{path.suffix or '(none)'}' (supported: .md .txt .html .pdf)"
-        )
+        raise IngestError(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: .md .txt .html .pdf)")
     return loader(path, root, limits or LoaderLimits())
 
 

@@ -143,9 +143,7 @@ def coerce_metadata(path: Path, meta: dict[str, Any], warnings: list[str]) -> di
         else:
             out[key] = str(value).strip()
     if "id" in out and not re.fullmatch(r"[\w.\-/]{1,200}", out["id"]):
-        warnings.append(
-            f"{path}: front matter id '{out['id'][:40]}' has unsafe characters; using the file path"
-        )
+        warnings.append(f"{path}: front matter id '{out['id'][:40]}' has unsafe characters; using the file path")
         del out["id"]
     if "language" in meta and isinstance(meta["language"], str):
         out["language"] = meta["language"].strip()
