@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="documents, chunks, model and store of the index")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)
+
+    from evals.bench import add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 
