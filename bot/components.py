@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.assistant import AskConfig, Assistant
 from bot.models import OfflineEmbedding, load_embedder
+from bot.retrieval import HybridRetriever
 from bot.settings import Settings
 from bot.store import ChunkStore
 from ingest.chunking import Chunker
@@ -20,6 +23,8 @@ class Components:
     embedder: OfflineEmbedding
     store: ChunkStore
     pipeline: IngestPipeline
+    retriever: HybridRetriever
+    assistant: Assistant
 
 
 def build_components(settings: Settings, embedder: OfflineEmbedding | None = None) -> Components:
@@ -35,4 +40,22 @@ def build_components(settings: Settings, embedder: OfflineEmbedding | None = Non
         lock_path=lock_dir / f".ingest-{settings.collection}.lock",
         batch_size=settings.embed_batch_size,
     )
-    return Components(settings=settings, embedder=embedder, store=store, pipeline=pipeline)
+    retriever = HybridRetriever(store, embedder.get_query_embedding)
+    offline = ExtractiveAnswerer(
+        embed=lambda texts: embedder.encode(texts, is_query=False),
+        idf=lambda t: retriever.lexical_index.idf(t),
+    )
+    assistant = Assistant(
+        retriever=retriever,
+        offline=offline,
+        llm=None,
+        config=AskConfig(max_question_chars=settings.max_question_chars),
+    )
+    return Components(
+        settings=settings,
+        embedder=embedder,
+        store=store,
+        pipeline=pipeline,
+        retriever=retriever,
+        assistant=assistant,
+    )

@@ -156,3 +156,85 @@ class Filters:
     def is_empty(self) -> bool:
         """True when no filter is set."""
         return not any((self.country, self.region, self.doc_type, self.topic, self.project))
+
+
+@dataclass
+class Citation:
+    """A numbered source of an answer: the passage and where it comes from."""
+
+    n: int
+    doc_id: str
+    title: str
+    doc_type: str
+    country: str
+    region: str
+    page: int | None
+    section: str
+    source_url: str
+    quote: str
+    chunk_id: str = ""
+
+    @classmethod
+    def from_chunk(cls, n: int, chunk: Chunk) -> Citation:
+        """Cite a chunk as source number n."""
+        return cls(
+            n=n,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            doc_type=chunk.doc_type,
+            country=chunk.country,
+            region=chunk.region,
+            page=chunk.page,
+            section=chunk.section,
+            source_url=chunk.source_url,
+            quote=chunk.text,
+            chunk_id=chunk.id,
+        )
+
+    def location(self) -> str:
+        """'p. 12' or the section path, for display."""
+        if self.page is not None:
+            return f"p. {self.page}"
+        return self.section
+
+
+@dataclass
+class Answer:
+    """What `Assistant.ask` returns: text with [n] markers, the numbered citations and the evidence."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    chunks: list[Chunk] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    standalone_question: str = ""
+    backend: str = "offline"
+    notice: str = ""
+    suggestions: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with the documented field names."""
+        return {
+            "question": self.question,
+            "text": self.text,
+            "citations": [asdict(c) for c in self.citations],
+            "refused": self.refused,
+            "chunks": [
+                {
+                    "id": c.id,
+                    "doc_id": c.doc_id,
+                    "title": c.title,
+                    "page": c.page,
+                    "section": c.section,
+                    "score": round(c.score, 6),
+                    "text": c.text,
+                }
+                for c in self.chunks
+            ],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "standalone_question": self.standalone_question,
+            "backend": self.backend,
+            "notice": self.notice,
+            "suggestions": self.suggestions,
+        }

@@ -1,12 +1,414 @@
-"""Benchmarks: `helpdesk bench ingest|query|load`."""
+"""Benchmarks: `helpdesk bench ingest|query|load`.
+
+`helpdesk bench ingest` measures the ingest pipeline at several library sizes. For each scale s the corpus
+folder is replicated s times with unique document ids and titles (so every replica's chunks have distinct
+embedded text and the embedding cache cannot hide the cost), then ingested into a fresh embedded Chroma in
+a child process of its own, so that the peak RSS is per run. In that child the raw embedder is also timed on
+the very same chunks, giving the pipeline's overhead as a ratio (pipeline chunks/s ÷ raw chunks/s).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
+import os
+import platform
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import HelpdeskError, IngestError
+from bot.settings import Settings
+
+SIDECAR_SUFFIX = ".meta.yaml"
+_FRONT_MATTER = re.compile(r"\A(---[ \t]*\n)(.*?)(\n(?:---|\.\.\.)[ \t]*(?:\n|\Z))", re.S)
+
+
+# ---- the replicated library --------------------------------------------------------------------
+
+
+def set_yaml_fields(block: str, fields: dict[str, str]) -> str:
+    """Set top-level scalar fields in a YAML mapping's text, keeping every other line as it is.
+
+    An existing `key:` line (with any indented continuation lines of a multi-line value) is replaced;
+    a missing key is appended. Values are written as double-quoted (JSON) strings, which YAML accepts.
+    """
+    lines = block.split("\n")
+    out: list[str] = []
+    done: set[str] = set()
+    skipping = False
+    for line in lines:
+        if skipping and (line.startswith((" ", "\t")) or not line.strip()):
+            continue  # continuation of a replaced multi-line value
+        skipping = False
+        key = next((k for k in fields if re.match(rf"{re.escape(k)}[ \t]*:", line)), None)
+        if key is not None and key not in done:
+            out.append(f"{key}: {json.dumps(fields[key], ensure_ascii=False)}")
+            done.add(key)
+            skipping = True
+            continue
+        out.append(line)
+    while out and not out[-1].strip():
+        out.pop()
+    out.extend(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items() if k not in done)
+    return "\n".join(out)
+
+
+def replica_fields(doc_id: str, title: str, k: int) -> dict[str, str]:
+    """The id and title of copy `k` of a document (copy 0 is the original)."""
+    return {"id": f"{doc_id}-copy{k}", "title": f"{title} (copy {k})"}
+
+
+def write_replica(src: Path, dest: Path, fields: dict[str, str]) -> None:
+    """Write `src` to `dest` with the document-level `fields` overridden.
+
+    Markdown files get them in their YAML front matter (added when missing); other formats in their
+    `.meta.yaml` sidecar (copied and rewritten, or created).
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if src.suffix.lower() in (".md", ".markdown"):
+        text = src.read_text(encoding="utf-8-sig")
+        m = _FRONT_MATTER.match(text)
+        if m:
+            text = m.group(1) + set_yaml_fields(m.group(2), fields) + m.group(3) + text[m.end() :]
+        else:
+            text = "---\n" + set_yaml_fields("", fields) + "\n---\n\n" + text
+        dest.write_text(text, encoding="utf-8")
+        return
+    shutil.copyfile(src, dest)
+    sidecar = src.with_name(src.name + SIDECAR_SUFFIX)
+    meta = sidecar.read_text(encoding="utf-8-sig") if sidecar.exists() else ""
+    dest.with_name(dest.name + SIDECAR_SUFFIX).write_text(set_yaml_fields(meta, fields) + "\n", encoding="utf-8")
+
+
+def replicate_library(src: Path, dest: Path, copies: int) -> int:
+    """Build a library under `dest` holding `copies` copies of the folder `src`, each with unique ids and titles.
+
+    Copy 0 is `src` as is (under `dest/copy0/`); copy k ≥ 1 (under `dest/copy<k>/`) has every document's id
+    rewritten to `<id>-copy<k>` and ` (copy k)` appended to its title. Returns the number of documents.
+    """
+    from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
+
+    src = src.resolve()
+    files = [
+        p
+        for p in sorted(src.rglob("*"))
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(src).parts)
+        and not p.name.endswith(SIDECAR_SUFFIX)
+        and p.suffix.lower() in SUPPORTED_EXTENSIONS
+    ]
+    if not files:
+        raise HelpdeskError(f"no documents to benchmark in {src}")
+    for p in files:
+        rel = p.relative_to(src)
+        target = dest / "copy0" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, target)
+        sidecar = p.with_name(p.name + SIDECAR_SUFFIX)
+        if sidecar.exists():
+            shutil.copyfile(sidecar, target.with_name(target.name + SIDECAR_SUFFIX))
+        if copies < 2:
+            continue
+        try:
+            doc = load_document(p, src)
+        except IngestError:
+            doc_id, title = rel.with_suffix("").as_posix(), p.stem  # fails in the ingest too, and is reported
+        else:
+            doc_id, title = doc.doc_id, doc.title
+        for k in range(1, copies):
+            write_replica(p, dest / f"copy{k}" / rel, replica_fields(doc_id, title, k))
+    return len(files)
+
+
+# ---- one measured run (in a fresh child process) -----------------------------------------------
+
+
+@dataclass
+class BenchJob:
+    """One run: ingest `library` into a fresh store described by `settings`."""
+
+    label: str
+    scale: int
+    library: Path
+    settings: Settings
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set size in MB (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dir_size_mb(path: Path) -> float:
+    """Total size of the files under `path` in MB."""
+    total = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return total / 1e6
+
+
+def _rate(n: float, seconds: float) -> float:
+    return n / seconds if seconds > 0 else 0.0
+
+
+def measure_ingest(job: BenchJob) -> dict[str, Any]:
+    """Ingest, re-ingest and raw-embed in this process; return the run's metrics (run in a fresh child)."""
+    import bot  # noqa: F401  (offline environment)
+    from bot.components import build_components
+
+    settings = job.settings
+    t0 = time.perf_counter()
+    comps = build_components(settings)
+    comps.embedder.encode(["warm-up: load the model before timing anything"])
+    model_load_s = time.perf_counter() - t0
+
+    summary = comps.pipeline.run([job.library], progress=False)
+    rss_ingest = _peak_rss_mb()
+    records = comps.store.documents()
+    files = summary.added + summary.updated + summary.unchanged
+    pages = sum(r.pages for r in records.values())
+
+    again = comps.pipeline.run([job.library], progress=False)
+
+    chunks = comps.store.current_chunks()
+    texts = [c.embed_text() for c in chunks]
+    batch = max(1, settings.embed_batch_size)
+    comps.embedder.encode(texts[:batch])  # warm-up on real passages
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), batch):
+        comps.embedder.encode(texts[start : start + batch])
+    raw_s = time.perf_counter() - t0
+
+    pipeline_cps = _rate(summary.chunks, summary.seconds)
+    raw_cps = _rate(len(texts), raw_s)
+    return {
+        "label": job.label,
+        "scale": job.scale,
+        "files": files,
+        "failed": summary.failed,
+        "errors": [str(e) for e in summary.errors[:10]],
+        "chunks": summary.chunks,
+        "embedded": summary.embedded,
+        "pages": pages,
+        "ingest_s": round(summary.seconds, 3),
+        "files_per_s": round(_rate(files, summary.seconds), 3),
+        "chunks_per_s": round(pipeline_cps, 2),
+        "pages_per_s": round(_rate(pages, summary.seconds), 2) if pages else None,
+        "raw_embed_chunks": len(texts),
+        "raw_embed_s": round(raw_s, 3),
+        "raw_chunks_per_s": round(raw_cps, 2),
+        "pipeline_vs_raw": round(pipeline_cps / raw_cps, 3) if raw_cps else 0.0,
+        "model_load_s": round(model_load_s, 3),
+        "peak_rss_mb": round(rss_ingest, 1),
+        "peak_rss_total_mb": round(_peak_rss_mb(), 1),
+        "index_mb": round(dir_size_mb(settings.chroma_path), 2),
+        "reingest_s": round(again.seconds, 3),
+        "reingest_unchanged": again.unchanged,
+        "reingest_embedded": again.embedded,
+        "reingest_ok": again.unchanged == files and again.embedded == 0 and again.failed == 0,
+    }
+
+
+def run_in_child(job: BenchJob) -> dict[str, Any]:
+    """Run `measure_ingest(job)` in a new process forked from a small fork server.
+
+    A forked or spawned child inherits its parent's RSS high-water mark (fork copies the page tables, and
+    exec keeps the old address space's peak in ru_maxrss), so children are forked from the small fork
+    server instead: each one's ru_maxrss is then its own.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(measure_ingest, job).result()
+
+
+# ---- the report --------------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU count and model, total RAM and Python version of this machine."""
+    cpu_model = platform.processor() or platform.machine()
+    ram_gb = 0.0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = int(line.split()[1]) / 1024**2
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "ram_gb": round(ram_gb, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+_COLUMNS: list[tuple[str, str]] = [
+    ("run", "label"),
+    ("files", "files"),
+    ("chunks", "chunks"),
+    ("pages", "pages"),
+    ("ingest s", "ingest_s"),
+    ("files/s", "files_per_s"),
+    ("chunks/s", "chunks_per_s"),
+    ("pages/s", "pages_per_s"),
+    ("raw embed chunks/s", "raw_chunks_per_s"),
+    ("pipeline/raw", "pipeline_vs_raw"),
+    ("peak RSS MB", "peak_rss_mb"),
+    ("index MB", "index_mb"),
+    ("no-change re-ingest s", "reingest_s"),
+]
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None or (key in ("pages", "pages_per_s") and not value):
+        return "–"
+    if key == "reingest_s":
+        return f"{value:.2f}"
+    if key in ("ingest_s", "files_per_s", "chunks_per_s", "pages_per_s", "raw_chunks_per_s"):
+        return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+    if key == "pipeline_vs_raw":
+        return f"{value:.2f}"
+    if key in ("peak_rss_mb", "index_mb"):
+        return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    return str(value)
+
+
+def markdown_table(runs: list[dict[str, Any]]) -> str:
+    """The runs as a Markdown table."""
+    head = "| " + " | ".join(name for name, _ in _COLUMNS) + " |"
+    rule = "|" + "|".join("---" if key == "label" else "---:" for _, key in _COLUMNS) + "|"
+    rows = ["| " + " | ".join(_cell(key, run.get(key)) for _, key in _COLUMNS) + " |" for run in runs]
+    return "\n".join([head, rule, *rows])
+
+
+def markdown_report(report: dict[str, Any]) -> str:
+    """ingest.md: machine, settings, the table and how to read it."""
+    m = report["machine"]
+    lines = [
+        "# Ingest benchmark",
+        "",
+        f"Machine: {m['cpu_count']} × {m['cpu_model']}, {m['ram_gb']} GB RAM, Python {m['python']}. "
+        f"Embedder `{report['embed_model']}`, batch {report['embed_batch_size']}, "
+        f"chunks of {report['chunk_size']} tokens; embedded Chroma.",
+        "",
+        markdown_table(report["runs"]),
+        "",
+        "Each run ingests into a fresh embedded Chroma in a fresh process, with the model loaded beforehand "
+        "(load time not counted). Corpus ×s is the corpus folder copied s times with unique ids and titles, "
+        "so nothing is served from the embedding cache. *raw embed chunks/s* is the embedder alone on the same "
+        "chunks' embedded text, in batches of the configured size; *pipeline/raw* is the share of raw embedding "
+        "speed the whole pipeline keeps (parsing, chunking, cache look-ups, Chroma writes). *peak RSS* is the "
+        "run's process peak (ru_maxrss) at the end of the ingest; *index MB* the store's size on disk; the "
+        "no-change re-ingest must find every file unchanged and embed nothing.",
+    ]
+    bad = [r["label"] for r in report["runs"] if not r["reingest_ok"] or r["failed"]]
+    if bad:
+        lines += ["", f"**Problems** in: {', '.join(bad)} (see ingest.json)."]
+    return "\n".join(lines) + "\n"
+
+
+# ---- the command -------------------------------------------------------------------------------
+
+
+def parse_scales(text: str) -> list[int]:
+    """'1,10' → [1, 10] (positive integers)."""
+    try:
+        scales = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scales must be comma-separated integers, not '{text}'") from None
+    if not scales or any(s < 1 for s in scales):
+        raise argparse.ArgumentTypeError(f"scales must be integers ≥ 1, not '{text}'")
+    return scales
+
+
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    """`helpdesk bench ingest`: run every scale (and the PDF folder), write ingest.json and ingest.md."""
+    base = Settings()
+    corpus = Path(args.corpus) if args.corpus else base.corpus_dir
+    if not corpus.is_dir():
+        raise HelpdeskError(f"corpus folder not found: {corpus}")
+    pdf_dir = Path(args.pdf_dir) if args.pdf_dir else None
+    if pdf_dir is not None and not pdf_dir.is_dir():
+        raise HelpdeskError(f"PDF folder not found: {pdf_dir}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        jobs: list[tuple[str, int, Path | None]] = [(f"corpus x{s}", s, corpus) for s in args.scale]
+        if pdf_dir is not None:
+            jobs.append(("pdf x1", 1, None))
+        for i, (label, scale, src) in enumerate(jobs):
+            if src is not None:
+                library = tmp / f"library{i}"
+                n = replicate_library(src, library, scale)
+                log(f"bench ingest: {label} ({n * scale} files) ...")
+            else:
+                library = pdf_dir.resolve() if pdf_dir is not None else tmp
+                log(f"bench ingest: {label} ({library}) ...")
+            settings = base.model_copy(
+                update={"chroma_path": tmp / f"index{i}", "collection": f"bench{i}", "chroma_host": None}
+            )
+            run = run_in_child(BenchJob(label=label, scale=scale, library=library, settings=settings))
+            log(
+                f"  {run['files']} files, {run['chunks']} chunks in {run['ingest_s']:.1f} s "
+                f"({run['chunks_per_s']:.1f} chunks/s, raw {run['raw_chunks_per_s']:.1f}); "
+                f"re-ingest {run['reingest_s']:.2f} s"
+            )
+            for err in run["errors"]:
+                log(f"  error: {err}")
+            runs.append(run)
+            if src is not None:
+                shutil.rmtree(library, ignore_errors=True)
+            shutil.rmtree(settings.chroma_path, ignore_errors=True)
+
+    report = {
+        "machine": machine_info(),
+        "embed_model": base.embed_model,
+        "embed_batch_size": base.embed_batch_size,
+        "chunk_size": base.chunk_size,
+        "chunk_overlap": base.chunk_overlap,
+        "corpus": str(corpus.resolve()),
+        "pdf_dir": str(pdf_dir.resolve()) if pdf_dir is not None else None,
+        "runs": runs,
+    }
+    (out / "ingest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "ingest.md").write_text(markdown_report(report), encoding="utf-8")
+    print(markdown_table(runs))
+    print(f"\nwrote {out / 'ingest.json'} and {out / 'ingest.md'}")
+    ok = all(r["reingest_ok"] and not r["failed"] for r in runs)
+    return 0 if ok else 1
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     """Register `helpdesk bench ...` subcommands."""
     bench = sub.add_parser("bench", help="performance benchmarks (ingest, query)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
-    del bench_sub  # subcommands are added as they are implemented
+
+    p = bench_sub.add_parser("ingest", help="ingest throughput, memory and index size at several library sizes")
+    p.add_argument(
+        "--scale",
+        type=parse_scales,
+        default=[1, 10],
+        help="comma-separated copies of the corpus to ingest, one fresh run each (default: 1,10)",
+    )
+    p.add_argument("--corpus", help="folder to replicate (default: HELPDESK_CORPUS_DIR)")
+    p.add_argument("--pdf-dir", help="also ingest this folder of PDFs once and report pages/s")
+    p.add_argument("--out", required=True, help="folder for ingest.json and ingest.md")
+    p.set_defaults(func=cmd_bench_ingest)

@@ -1,0 +1,132 @@
+"""The offline answer: the sentences of the top passages that best answer the question, cited.
+
+Sentences are scored by dense similarity to the question (the same multilingual embedder), idf-weighted
+overlap with the question's key terms, and the rank of their passage; near-duplicates are dropped
+(maximal marginal relevance on term overlap); the chosen sentences are ordered by passage and position
+and joined with [n] after each. Sentences that address an assistant (prompt injection) are never quoted.
+Written by hand: no maintained library does query-focused extractive answering with citations offline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.answering import Draft
+from bot.lexical import QUESTION_WORDS, sentences, term_set, terms
+from bot.prompts import INJECTION_PATTERNS
+from bot.types import Chunk
+
+_INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.I)
+
+
+@dataclass
+class ExtractiveConfig:
+    """Knobs of sentence selection."""
+
+    passages: int = 5
+    max_sentences: int = 4
+    max_words: int = 110
+    relative_floor: float = 0.6
+    redundancy: float = 0.6
+    w_dense: float = 0.45
+    w_terms: float = 0.4
+    w_rank: float = 0.15
+
+
+@dataclass
+class _Candidate:
+    passage: int
+    position: int
+    text: str
+    terms: set[str]
+    score: float = 0.0
+
+
+def is_instruction(sentence: str) -> bool:
+    """True for text that addresses an AI assistant (treated as data, never repeated as an answer)."""
+    return bool(_INJECTION.search(sentence))
+
+
+class ExtractiveAnswerer:
+    """Query-focused sentence extraction over the top passages."""
+
+    name = "offline"
+
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+        idf: Callable[[str], float] | None = None,
+        config: ExtractiveConfig | None = None,
+    ) -> None:
+        self.embed = embed
+        self.idf = idf or (lambda t: 1.0)
+        self.config = config or ExtractiveConfig()
+
+    def _candidates(self, passages: Sequence[Chunk]) -> list[_Candidate]:
+        out = []
+        for p, chunk in enumerate(passages[: self.config.passages]):
+            for i, sent in enumerate(sentences(chunk.text)):
+                words = sent.split()
+                if len(words) < 4 or len(words) > 80 or is_instruction(sent):
+                    continue
+                if sent.rstrip().endswith(":") and len(words) < 12:
+                    continue  # a lead-in such as "Innovation vouchers have three main objectives:"
+                out.append(_Candidate(passage=p, position=i, text=sent, terms=term_set(sent)))
+        return out
+
+    def select(self, question: str, passages: Sequence[Chunk]) -> list[_Candidate]:
+        """The chosen sentences in reading order."""
+        cfg = self.config
+        cands = self._candidates(passages)
+        if not cands:
+            return []
+        q_terms = [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
+        weights = {t: self.idf(t) for t in q_terms}
+        total = sum(weights.values()) or 1.0
+        dense = np.zeros(len(cands))
+        if self.embed is not None:
+            vecs = self.embed([question, *[c.text for c in cands]])
+            dense = np.clip(vecs[1:] @ vecs[0], 0.0, 1.0)
+        for c, d in zip(cands, dense, strict=True):
+            overlap = sum(w for t, w in weights.items() if t in c.terms) / total
+            c.score = cfg.w_dense * float(d) + cfg.w_terms * overlap + cfg.w_rank / (1 + c.passage)
+        ranked = sorted(cands, key=lambda c: -c.score)
+        best = ranked[0].score
+        chosen: list[_Candidate] = []
+        words = 0
+        for c in ranked:
+            if c.score < cfg.relative_floor * best or len(chosen) >= cfg.max_sentences:
+                break
+            if any(_jaccard(c.terms, o.terms) > cfg.redundancy for o in chosen):
+                continue
+            n_words = len(c.text.split())
+            if chosen and words + n_words > cfg.max_words:
+                continue
+            chosen.append(c)
+            words += n_words
+        return sorted(chosen, key=lambda c: (c.passage, c.position))
+
+    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Draft:
+        """A short answer of quoted sentences, each followed by its passage number."""
+        chosen = self.select(question, passages)
+        if not chosen:
+            return Draft(text="", refused=True, backend=self.name)
+        parts = [f"{_clean(c.text)} [{c.passage + 1}]" for c in chosen]
+        return Draft(text=" ".join(parts), backend=self.name)
+
+    def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
+        """The extractive answer is computed at once; yield it whole."""
+        yield self.answer(question, passages, history).text
+
+
+def _clean(sentence: str) -> str:
+    s = re.sub(r"^[-*•]\s+", "", sentence.strip())
+    return s if s[-1:] in '.!?)"”*' else s + "."
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0

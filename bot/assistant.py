@@ -1,0 +1,196 @@
+"""ask(): validate → condense follow-up → retrieve → decide answerability → answer → check citations → Answer."""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bot.answering import Answerer, Draft
+from bot.conversation import condense
+from bot.errors import LLMUnavailable, QuestionRejected
+from bot.prompts import LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT
+from bot.refusal import Evidence, RefusalConfig, assess
+from bot.retrieval import HybridRetriever, Retrieval
+from bot.types import Answer, Chunk, Citation, Filters
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass
+class AskConfig:
+    """Limits and sizes of one question."""
+
+    max_question_chars: int = 4000
+    retrieve_k: int = 10
+    passages: int = 5
+    max_history_turns: int = 6
+
+
+def clean_question(question: object, limit: int) -> str:
+    """Normalise a question or reject it with a message a person understands."""
+    if not isinstance(question, str):
+        raise QuestionRejected("The question must be text.")
+    text = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → U+FFFD
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionRejected("Please type a question.")
+    if len(text) > limit:
+        raise QuestionRejected(
+            f"The question is too long ({len(text):,} characters; the limit is {limit:,}). "
+            "Please shorten it to the question itself."
+        )
+    return text
+
+
+def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
+    """Drop [n] that name no passage; renumber the rest 1..m by first use. Returns (text, passage indices)."""
+    order: list[int] = []
+
+    def renumber(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= n_passages:
+            return ""
+        if n - 1 not in order:
+            order.append(n - 1)
+        return f"[{order.index(n - 1) + 1}]"
+
+    cleaned = _MARKER.sub(renumber, text)
+    cleaned = re.sub(r"(\[\d+\])(?:\1)+", r"\1", cleaned)
+    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    return cleaned, order
+
+
+class Assistant:
+    """The one entry point used by the UI, the CLI and the evals."""
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        offline: Answerer,
+        llm: Answerer | None = None,
+        refusal: RefusalConfig | None = None,
+        config: AskConfig | None = None,
+        condenser: object | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.offline = offline
+        self.llm = llm
+        self.refusal = refusal or RefusalConfig()
+        self.config = config or AskConfig()
+        self.condenser = condenser
+
+    def _standalone(self, question: str, history: list[dict[str, str]]) -> str:
+        if not history:
+            return question
+        rewrite = getattr(self.condenser, "condense", None)
+        if rewrite is not None:
+            try:
+                return str(rewrite(question, history)) or condense(question, history)
+            except LLMUnavailable:
+                pass
+        return condense(question, history)
+
+    def prepare(
+        self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None
+    ) -> tuple[str, list[dict[str, str]], str, Retrieval, Evidence, dict[str, float]]:
+        """Validate, condense and retrieve; returns what answering needs."""
+        t0 = time.perf_counter()
+        q = clean_question(question, self.config.max_question_chars)
+        hist = [
+            {"role": str(t.get("role", "")), "content": str(t.get("content", ""))[:4000]}
+            for t in (history or [])[-self.config.max_history_turns :]
+            if isinstance(t, dict)
+        ]
+        standalone = self._standalone(q, hist)
+        t1 = time.perf_counter()
+        retrieval = self.retriever.retrieve(standalone, k=self.config.retrieve_k, filters=filters)
+        t2 = time.perf_counter()
+        evidence = assess(standalone, retrieval, self.retriever.lexical_index, self.refusal)
+        timings = {"condense_ms": (t1 - t0) * 1000, "retrieve_ms": (t2 - t1) * 1000, **retrieval.timings}
+        return q, hist, standalone, retrieval, evidence, timings
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None) -> Answer:
+        """Answer a question with numbered citations, or refuse honestly."""
+        answer = None
+        for answer in self.ask_stream(question, history, filters):
+            pass
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None
+    ) -> Iterator[Answer]:
+        """Yield partial Answers while the text streams in; the last one is final and post-checked."""
+        start = time.perf_counter()
+        q, hist, standalone, retrieval, evidence, timings = self.prepare(question, history, filters)
+        passages = retrieval.chunks[: self.config.passages]
+        if not evidence.answerable:
+            yield self._refusal(q, standalone, retrieval, timings, start)
+            return
+        t0 = time.perf_counter()
+        notice = ""
+        draft: Draft | None = None
+        if self.llm is not None:
+            try:
+                text = ""
+                for piece in self.llm.stream(q if not hist else standalone, passages, hist):
+                    text += piece
+                    yield Answer(question=q, text=text, standalone_question=standalone, backend=self.llm.name)
+                draft = Draft(text=text, backend=self.llm.name, refused=NO_SUPPORT.lower() in text.lower())
+            except LLMUnavailable as exc:
+                notice = LLM_DOWN_NOTICE.format(reason=exc)
+        if draft is None:
+            draft = self.offline.answer(standalone, passages, hist)
+        timings["answer_ms"] = (time.perf_counter() - t0) * 1000
+        text, used = check_citations(draft.text, len(passages))
+        if draft.refused or not used:
+            refusal = self._refusal(q, standalone, retrieval, timings, start)
+            refusal.notice = notice
+            refusal.backend = draft.backend
+            yield refusal
+            return
+        citations = [Citation.from_chunk(i + 1, passages[p]) for i, p in enumerate(used)]
+        timings["total_ms"] = (time.perf_counter() - start) * 1000
+        yield Answer(
+            question=q,
+            text=text,
+            citations=citations,
+            refused=False,
+            chunks=retrieval.chunks,
+            timings=timings,
+            standalone_question=standalone,
+            backend=draft.backend,
+            notice=notice,
+        )
+
+    def _refusal(
+        self, q: str, standalone: str, retrieval: Retrieval, timings: dict[str, float], start: float
+    ) -> Answer:
+        suggestions: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for chunk in retrieval.chunks:
+            if chunk.doc_id not in seen:
+                seen.add(chunk.doc_id)
+                suggestions.append({"doc_id": chunk.doc_id, "title": chunk.title, "source_url": chunk.source_url})
+            if len(suggestions) == 3:
+                break
+        timings["total_ms"] = (time.perf_counter() - start) * 1000
+        return Answer(
+            question=q,
+            text=REFUSAL_TEXT,
+            refused=True,
+            chunks=retrieval.chunks,
+            timings=timings,
+            standalone_question=standalone,
+            suggestions=suggestions,
+        )
+
+
+def passages_of(answer: Answer) -> list[Chunk]:
+    """The chunks an answer's citations point to."""
+    by_id = {c.id: c for c in answer.chunks}
+    return [by_id[c.chunk_id] for c in answer.citations if c.chunk_id in by_id]

@@ -1,0 +1,58 @@
+"""Follow-ups: rewrite a question that depends on the conversation into a standalone one.
+
+Offline heuristic (documented in README): when the question refers back (pronouns such as "it", "that",
+"they"; openers such as "and", "ok", "what about"; or fewer than three key terms of its own), prepend the
+previous user question, which carries the subject ("Tell me about C3-Saxony." + "Which two clusters does
+it connect?"). With an LLM configured, the LLM rewrites it instead (see bot/answering/llm.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.lexical import words
+from bot.refusal import key_terms
+
+_REFERS_BACK = frozenset(
+    [
+        "it",
+        "its",
+        "it's",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "this",
+        "that",
+        "these",
+        "those",
+        "he",
+        "she",
+        "his",
+        "her",
+        "there",
+        "such",
+        "former",
+        "latter",
+        "same",
+        "ones",
+        "one",
+    ]
+)
+_OPENERS = re.compile(r"^\s*(and|but|also|ok(ay)?|so|then|what about|how about|und|et|y|e)\b", re.I)
+
+
+def needs_context(question: str, history: list[dict[str, str]]) -> bool:
+    """Whether the question probably depends on earlier turns."""
+    if not any(turn.get("role") == "user" for turn in history):
+        return False
+    toks = set(words(question))
+    return bool(toks & _REFERS_BACK) or bool(_OPENERS.match(question)) or len(key_terms(question)) < 3
+
+
+def condense(question: str, history: list[dict[str, str]]) -> str:
+    """A standalone question for retrieval (the question itself when it stands alone)."""
+    if not needs_context(question, history):
+        return question
+    previous = [t.get("content", "") for t in history if t.get("role") == "user" and t.get("content")]
+    return f"{previous[-1].strip()} {question.strip()}" if previous else question

@@ -1,0 +1,144 @@
+"""Word-level text handling shared by BM25, sentence selection, refusal and the metrics.
+
+Multilingual stop words (en/de/fr/es/it from bm25s), accent folding and English Snowball stemming
+(PyStemmer): enough for a lexical signal beside the multilingual dense model.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s import stopwords as sw
+
+STOPWORDS = frozenset(
+    w
+    for group in (sw.STOPWORDS_EN, sw.STOPWORDS_GERMAN, sw.STOPWORDS_FRENCH, sw.STOPWORDS_SPANISH, sw.STOPWORDS_ITALIAN)
+    for w in group
+) | frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "can",
+        "could",
+        "would",
+        "should",
+        "may",
+        "might",
+        "tell",
+        "me",
+        "please",
+        "about",
+        "describe",
+        "explain",
+        "list",
+        "give",
+        "say",
+        "says",
+        "said",
+        "according",
+        "also",
+    ]
+)
+_TOKEN = re.compile(r"\w[\w\-]*\w|\w", re.UNICODE)
+_stemmer = Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents (Région → region)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens (hyphenated words kept whole and also split)."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(fold(text)):
+        out.append(tok)
+        if "-" in tok:
+            out.extend(p for p in tok.split("-") if p)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms: stop words and 1-letter tokens dropped."""
+    return [_stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def term_set(text: str) -> set[str]:
+    """The distinct content terms of a text."""
+    return set(terms(text))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”)\]]*\s+(?=[\"'“(\[]?[A-ZÀ-Ý0-9*])")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|no|art|fig|cf|Dr|Mr|Ms|St|incl)\.$", re.I)
+
+
+def sentences(text: str) -> list[str]:
+    """Split a passage into sentences and list items (lines starting with '-', '*' or a number are kept apart)."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\(?\d+[.)])\s)", text):
+        block = " ".join(block.split())
+        if not block:
+            continue
+        parts = _SENTENCE_END.split(block)
+        merged: list[str] = []
+        for part in parts:
+            if merged and _ABBREV.search(merged[-1]):
+                merged[-1] = f"{merged[-1]} {part}"
+            else:
+                merged.append(part)
+        out.extend(p.strip() for p in merged if p.strip())
+    return out
+
+
+# Words that shape a question but name nothing the answer must contain ("how many", "compare", ...).
+QUESTION_WORDS = frozenset(
+    terms(
+        "many much big long large small main key contain contains set up happen happened describe described corpus "
+        "compare comparison difference differ share number amount kind kinds type types way ways role specific "
+        "first last new old use used using work works working make made get got give given gave include includes "
+        "included cover covered covers consider want run exactly ok okay also other others some any exist exists "
+        "there mention mentioned refer according say said purpose aim aims goal goals it its they them their this "
+        "that these those through from under involved"
+    )
+)
+
+_LANG_STOPWORDS = {
+    "en": frozenset(sw.STOPWORDS_EN),
+    "de": frozenset(sw.STOPWORDS_GERMAN),
+    "fr": frozenset(sw.STOPWORDS_FRENCH),
+    "es": frozenset(sw.STOPWORDS_SPANISH),
+    "it": frozenset(sw.STOPWORDS_ITALIAN),
+}
+
+
+def guess_language(text: str) -> str:
+    """Best guess among en/de/fr/es/it from stop-word counts (English when unsure)."""
+    toks = [t for t in _TOKEN.findall(text.lower())]
+    counts = {lang: sum(t in stop for t in toks) for lang, stop in _LANG_STOPWORDS.items()}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] > counts["en"] else "en"

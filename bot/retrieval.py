@@ -1,0 +1,205 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s) over the same current chunks, fused, filtered, diversified."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from bot.lexical import terms
+from bot.store import ChunkStore
+from bot.types import Chunk, DocumentRecord, Filters
+
+
+@dataclass
+class RetrievalConfig:
+    """Knobs of the ranking (defaults tuned on the dev set with `helpdesk eval`)."""
+
+    dense_k: int = 40
+    lexical_k: int = 40
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    max_per_doc: int = 3
+    refresh_seconds: float = 2.0
+
+
+@dataclass
+class Retrieval:
+    """The ranked chunks and the evidence behind them (used by refusal and the evals)."""
+
+    query: str
+    chunks: list[Chunk]
+    dense: list[Chunk] = field(default_factory=list)
+    lexical: list[Chunk] = field(default_factory=list)
+    query_terms: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class LexicalIndex:
+    """BM25 over chunks' title, section and text (bm25s), with metadata masks for filters."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+        corpus = [terms(c.embed_text()) for c in chunks]
+        self.vocab: dict[str, int] = {}
+        ids = [[self.vocab.setdefault(t, len(self.vocab)) for t in doc] or [] for doc in corpus]
+        self.bm25 = bm25s.BM25()
+        self.df: dict[str, int] = {}
+        for doc in corpus:
+            for t in set(doc):
+                self.df[t] = self.df.get(t, 0) + 1
+        if chunks:
+            self.bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=self.vocab), show_progress=False)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term over the chunks (BM25's formula)."""
+        n = len(self.chunks)
+        df = self.df.get(term, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk for the query terms."""
+        known = [t for t in query_terms if t in self.vocab]
+        if not self.chunks or not known:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean mask of chunks passing the filters (None = all)."""
+        if filters is None or filters.is_empty():
+            return None
+        return np.array([passes(c, filters) for c in self.chunks], dtype=bool)
+
+
+def passes(chunk: Chunk, filters: Filters) -> bool:
+    """Whether a chunk satisfies the metadata filters (same semantics as the store's where clause)."""
+    if filters.country and chunk.country != filters.country:
+        return False
+    if filters.region and chunk.region != filters.region:
+        return False
+    if filters.doc_type and chunk.doc_type != filters.doc_type:
+        return False
+    if filters.project and chunk.project != filters.project:
+        return False
+    return not (filters.topic and filters.topic not in chunk.topics)
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(" ".join(text.lower().split()).encode()).hexdigest()
+
+
+class HybridRetriever:
+    """Dense + BM25 with weighted reciprocal-rank fusion; one instance serves many threads."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        embed_query: Callable[[str], Sequence[float]],
+        config: RetrievalConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.embed_query = embed_query
+        self.config = config or RetrievalConfig()
+        self._lock = threading.Lock()
+        self._records: dict[str, DocumentRecord] = {}
+        self._lexical: LexicalIndex = LexicalIndex([])
+        self._fingerprint: Any = None
+        self._checked = 0.0
+
+    # ---- the current library view ----------------------------------------------------------
+    def refresh(self, force: bool = False) -> None:
+        """Reload the chunk view when the store's committed versions changed."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.config.refresh_seconds:
+            return
+        with self._lock:
+            records = self.store.documents()
+            fingerprint = sorted((d, r.version) for d, r in records.items())
+            if force or fingerprint != self._fingerprint:
+                chunks = self.store.current_chunks()
+                self._lexical = LexicalIndex(chunks)
+                self._records = records
+                self._fingerprint = fingerprint
+            self._checked = time.monotonic()
+
+    @property
+    def records(self) -> dict[str, DocumentRecord]:
+        """Committed documents as of the last refresh."""
+        return self._records
+
+    @property
+    def lexical_index(self) -> LexicalIndex:
+        """The BM25 index as of the last refresh."""
+        return self._lexical
+
+    # ---- ranking ---------------------------------------------------------------------------
+    def retrieve(self, query: str, k: int = 10, filters: Filters | None = None) -> Retrieval:
+        """The top-k chunks for a query, with the dense and lexical rankings behind them."""
+        t0 = time.perf_counter()
+        self.refresh()
+        lex_index, records = self._lexical, self._records
+        t1 = time.perf_counter()
+        q_vec = self.embed_query(query)
+        t2 = time.perf_counter()
+        dense = self.store.query(q_vec, self.config.dense_k, filters=filters, current=records)
+        t3 = time.perf_counter()
+        q_terms = terms(query)
+        scores = lex_index.scores(q_terms)
+        mask = lex_index.mask(filters)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        order = np.argsort(-scores)[: self.config.lexical_k]
+        lexical = []
+        for i in order:
+            if scores[i] <= 0:
+                break
+            c = lex_index.chunks[int(i)]
+            lexical.append(Chunk(**{**c.__dict__, "score": float(scores[i])}))
+        t4 = time.perf_counter()
+        fused = self.fuse(dense, lexical, k)
+        t5 = time.perf_counter()
+        return Retrieval(
+            query=query,
+            chunks=fused,
+            dense=dense,
+            lexical=lexical,
+            query_terms=q_terms,
+            timings={
+                "refresh_ms": (t1 - t0) * 1000,
+                "embed_ms": (t2 - t1) * 1000,
+                "dense_ms": (t3 - t2) * 1000,
+                "lexical_ms": (t4 - t3) * 1000,
+                "fuse_ms": (t5 - t4) * 1000,
+            },
+        )
+
+    def fuse(self, dense: list[Chunk], lexical: list[Chunk], k: int) -> list[Chunk]:
+        """Weighted reciprocal-rank fusion, near-duplicate removal and a per-document cap."""
+        cfg = self.config
+        fused: dict[str, float] = {}
+        by_id: dict[str, Chunk] = {}
+        for weight, ranking in ((cfg.dense_weight, dense), (cfg.lexical_weight, lexical)):
+            for rank, chunk in enumerate(ranking):
+                fused[chunk.id] = fused.get(chunk.id, 0.0) + weight / (cfg.rrf_k + rank + 1)
+                by_id.setdefault(chunk.id, chunk)
+        out: list[Chunk] = []
+        seen_text: set[str] = set()
+        per_doc: dict[str, int] = {}
+        for cid in sorted(fused, key=lambda c: -fused[c]):
+            chunk = by_id[cid]
+            key = _text_key(chunk.text)
+            if key in seen_text or per_doc.get(chunk.doc_id, 0) >= cfg.max_per_doc:
+                continue
+            seen_text.add(key)
+            per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+            out.append(Chunk(**{**chunk.__dict__, "score": fused[cid]}))
+            if len(out) >= k:
+                break
+        return out

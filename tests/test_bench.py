@@ -1,0 +1,72 @@
+"""`helpdesk bench ingest`: replicated libraries with unique ids, per-run child processes, the report files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from evals.bench import replicate_library, set_yaml_fields
+from ingest.loaders import load_document
+from tests.conftest import CORPUS
+
+# Four short documents of the default corpus (one or two chunks each) keep the benchmark under a minute.
+SMALL = [
+    "clusterix2-final-event-future-clusters.md",
+    "event-making-edihs-work-for-smes.md",
+    "oecd-competitive-regional-clusters-2007.md",
+    "pb-vouchers-competitiveness-smes-2021.md",
+]
+
+
+def _small_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "small-corpus"
+    corpus.mkdir()
+    for name in SMALL:
+        shutil.copy(CORPUS / name, corpus / name)
+    return corpus
+
+
+def test_set_yaml_fields_replaces_multiline_values_and_adds_missing_keys() -> None:
+    block = 'id: abc\ntitle: >-\n  A long\n  folded title\ncountry: "FR"'
+    out = yaml.safe_load(set_yaml_fields(block, {"id": "abc-copy1", "title": 'A "quoted" title (copy 1)'}))
+    assert out == {"id": "abc-copy1", "title": 'A "quoted" title (copy 1)', "country": "FR"}
+    assert yaml.safe_load(set_yaml_fields("", {"id": "x", "title": "T"})) == {"id": "x", "title": "T"}
+
+
+def test_replicas_have_unique_ids_and_titles(tmp_path: Path) -> None:
+    corpus = _small_corpus(tmp_path)
+    assert replicate_library(corpus, tmp_path / "lib", 3) == len(SMALL)
+    docs = [load_document(p, tmp_path / "lib") for p in sorted((tmp_path / "lib").rglob("*.md"))]
+    assert len(docs) == 3 * len(SMALL)
+    assert len({d.doc_id for d in docs}) == len(docs)
+    assert len({d.title for d in docs}) == len(docs)
+    copy2 = [d for d in docs if d.doc_id.endswith("-copy2")]
+    assert len(copy2) == len(SMALL) and all(d.title.endswith(" (copy 2)") for d in copy2)
+    assert all(d.parts[0].text for d in copy2)
+
+
+def test_bench_ingest_scales(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = _small_corpus(tmp_path)
+    out = tmp_path / "bench-out"
+    code = main(["bench", "ingest", "--scale", "1,2", "--corpus", str(corpus), "--out", str(out)])
+    assert code == 0
+    assert "| corpus x2 |" in capsys.readouterr().out
+
+    report = json.loads((out / "ingest.json").read_text())
+    assert (out / "ingest.md").read_text().count("| corpus x") == 2
+    assert report["machine"]["cpu_count"] >= 1 and report["machine"]["ram_gb"] > 0
+    one, two = report["runs"]
+    assert [one["label"], two["label"]] == ["corpus x1", "corpus x2"]
+    assert (one["files"], two["files"]) == (len(SMALL), 2 * len(SMALL))
+    assert one["chunks"] > 0 and two["chunks"] == 2 * one["chunks"]
+    assert two["embedded"] == 2 * one["embedded"]  # the copies' chunks are not served from the embed cache
+    for run in (one, two):
+        assert run["failed"] == 0
+        assert run["reingest_unchanged"] == run["files"] and run["reingest_embedded"] == 0 and run["reingest_ok"]
+        assert run["pipeline_vs_raw"] > 0 and run["raw_chunks_per_s"] > 0 and run["chunks_per_s"] > 0
+        assert run["peak_rss_mb"] > 0 and run["index_mb"] > 0
