@@ -115,11 +115,11 @@ class Assistant:
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None) -> Answer:
         """Answer a question with numbered citations, or refuse honestly."""
-        answer = None
-        for answer in self.ask_stream(question, history, filters):
-            pass
-        assert answer is not None
-        return answer
+        final: Answer | None = None
+        for partial in self.ask_stream(question, history, filters):
+            final = partial
+        assert final is not None
+        return final
 
     def ask_stream(
         self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None
