@@ -24,7 +24,7 @@ class AskConfig:
     """Limits and sizes of one question."""
 
     max_question_chars: int = 4000
-    retrieve_k: int = 10
+    retrieve_k: int = 20
     passages: int = 5
     max_history_turns: int = 6
 
@@ -82,6 +82,12 @@ class Assistant:
         self.refusal = refusal or RefusalConfig()
         self.config = config or AskConfig()
         self.condenser = condenser
+
+    def warm_up(self) -> None:
+        """Load models and the lexical index before the first user waits for them."""
+        self.retriever.refresh(force=True)
+        for _ in range(2):
+            self.retriever.embed_query("innovation vouchers for SMEs")
 
     def _standalone(self, question: str, history: list[dict[str, str]]) -> str:
         if not history:

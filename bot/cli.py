@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     from evals.bench import add_bench_parser
+    from evals.command import add_eval_parser
 
+    add_eval_parser(sub)
     add_bench_parser(sub)
     return parser
 

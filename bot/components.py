@@ -27,7 +27,7 @@ class Components:
     assistant: Assistant
 
 
-def build_components(settings: Settings, embedder: OfflineEmbedding | None = None) -> Components:
+def build_components(settings: Settings, embedder: OfflineEmbedding | None = None, use_llm: bool = True) -> Components:
     """Open the store and wire the pipeline; the embedder may be passed in (tests count its calls)."""
     embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size)
     store = ChunkStore.open(settings, embedder.model_name, embedder.dim)

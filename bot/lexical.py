@@ -138,7 +138,25 @@ _LANG_STOPWORDS = {
 
 def guess_language(text: str) -> str:
     """Best guess among en/de/fr/es/it from stop-word counts (English when unsure)."""
-    toks = [t for t in _TOKEN.findall(text.lower())]
-    counts = {lang: sum(t in stop for t in toks) for lang, stop in _LANG_STOPWORDS.items()}
+    toks = [t for t in _TOKEN.findall(text.lower()) if len(t) > 1]
+    english = _LANG_STOPWORDS["en"]
+    counts = {
+        lang: sum(t in stop and (lang == "en" or t not in english) for t in toks)
+        for lang, stop in _LANG_STOPWORDS.items()
+    }
     best = max(counts, key=lambda k: counts[k])
-    return best if counts[best] > counts["en"] else "en"
+    return best if best != "en" and counts[best] >= 2 and counts[best] > counts["en"] else "en"
+
+
+_NAME = re.compile(r"[\w][\w\-'’]*", re.UNICODE)
+
+
+def proper_names(text: str) -> list[str]:
+    """Capitalised words not opening a sentence, and acronyms ("Silesia", "EIC"): likely named entities."""
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        for i, tok in enumerate(_NAME.findall(sentence)):
+            acronym = sum(ch.isupper() for ch in tok) >= 2
+            if (i > 0 and tok[0].isupper()) or acronym:
+                out.append(tok.rstrip("'’s") if tok.endswith(("'s", "’s")) else tok)
+    return out

@@ -1,4 +1,11 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s) over the same current chunks, fused, filtered, diversified."""
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s) over the same current chunks, fused, filtered, diversified.
+
+Fusion is a convex combination of max-normalised BM25 and cosine similarity (Bruch, Gai & Ingber 2023,
+"An Analysis of Fusion Functions for Hybrid Retrieval", found it more accurate than reciprocal-rank
+fusion). Measured on shared/evals/dev.jsonl: RRF with equal weights gave recall@1 0.70 / MRR 0.82 against
+0.875 / 0.963 for the convex fusion below. The dense weight is high for questions not in English, where
+words cannot match English passages but the multilingual embedder still finds them.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from bot.lexical import terms
+from bot.lexical import guess_language, terms
 from bot.store import ChunkStore
 from bot.types import Chunk, DocumentRecord, Filters
 
@@ -21,11 +28,10 @@ from bot.types import Chunk, DocumentRecord, Filters
 class RetrievalConfig:
     """Knobs of the ranking (defaults tuned on the dev set with `helpdesk eval`)."""
 
-    dense_k: int = 40
-    lexical_k: int = 40
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    dense_k: int = 60
+    lexical_k: int = 60
+    dense_weight: float = 0.25
+    dense_weight_other_language: float = 3.0
     max_per_doc: int = 3
     refresh_seconds: float = 2.0
 
@@ -163,7 +169,9 @@ class HybridRetriever:
             c = lex_index.chunks[int(i)]
             lexical.append(Chunk(**{**c.__dict__, "score": float(scores[i])}))
         t4 = time.perf_counter()
-        fused = self.fuse(dense, lexical, k)
+        english = guess_language(query) == "en"
+        weight = self.config.dense_weight if english else self.config.dense_weight_other_language
+        fused = self.fuse(dense, lexical, k, weight)
         t5 = time.perf_counter()
         return Retrieval(
             query=query,
@@ -180,15 +188,22 @@ class HybridRetriever:
             },
         )
 
-    def fuse(self, dense: list[Chunk], lexical: list[Chunk], k: int) -> list[Chunk]:
-        """Weighted reciprocal-rank fusion, near-duplicate removal and a per-document cap."""
+    def fuse(self, dense: list[Chunk], lexical: list[Chunk], k: int, dense_weight: float) -> list[Chunk]:
+        """Convex fusion (BM25/max + w·cosine), near-duplicate removal and a per-document cap."""
         cfg = self.config
+        top_lex = max((c.score for c in lexical), default=0.0) or 1.0
+        floor = min((c.score for c in dense), default=0.0)
+        cosine = {c.id: c.score for c in dense}
         fused: dict[str, float] = {}
         by_id: dict[str, Chunk] = {}
-        for weight, ranking in ((cfg.dense_weight, dense), (cfg.lexical_weight, lexical)):
-            for rank, chunk in enumerate(ranking):
-                fused[chunk.id] = fused.get(chunk.id, 0.0) + weight / (cfg.rrf_k + rank + 1)
-                by_id.setdefault(chunk.id, chunk)
+        for chunk in lexical:
+            fused[chunk.id] = chunk.score / top_lex
+            by_id[chunk.id] = chunk
+        for chunk in dense:
+            by_id.setdefault(chunk.id, chunk)
+            fused.setdefault(chunk.id, 0.0)
+        for cid in fused:
+            fused[cid] += dense_weight * cosine.get(cid, floor)
         out: list[Chunk] = []
         seen_text: set[str] = set()
         per_doc: dict[str, int] = {}

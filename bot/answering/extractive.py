@@ -115,7 +115,7 @@ class ExtractiveAnswerer:
         chosen = self.select(question, passages)
         if not chosen:
             return Draft(text="", refused=True, backend=self.name)
-        parts = [f"{_clean(c.text)} [{c.passage + 1}]" for c in chosen]
+        parts = [_cite(_clean(c.text), c.passage + 1) for c in chosen]
         return Draft(text=" ".join(parts), backend=self.name)
 
     def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
@@ -126,6 +126,14 @@ class ExtractiveAnswerer:
 def _clean(sentence: str) -> str:
     s = re.sub(r"^[-*•]\s+", "", sentence.strip())
     return s if s[-1:] in '.!?)"”*' else s + "."
+
+
+def _cite(sentence: str, n: int) -> str:
+    """Put the marker before the closing punctuation: "... 60 000€ [1]." """
+    m = re.search(r"([.!?])([\"'”)*]*)$", sentence)
+    if m:
+        return f"{sentence[: m.start()]} [{n}]{m.group(1)}{m.group(2)}"
+    return f"{sentence} [{n}]"
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

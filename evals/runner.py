@@ -1,0 +1,165 @@
+"""Run a question set through the same Assistant the UI uses; score every answer; aggregate."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.assistant import Assistant
+from bot.prompts import SYSTEM_PROMPT
+from bot.types import Answer
+from evals import metrics as m
+from evals.baseline import BM25Baseline
+from evals.dataset import EvalQuestion
+
+KS = (1, 3, 5, 10)
+
+
+@dataclass
+class EvalRun:
+    """Per-question results and the aggregated report."""
+
+    results: list[dict[str, Any]]
+    report: dict[str, Any]
+
+
+def _retrieval_query(q: EvalQuestion) -> str:
+    """What a plain baseline sees: the question, with the last user turn for follow-ups."""
+    users = [t.get("content", "") for t in q.history if t.get("role") == "user"]
+    return f"{users[-1]} {q.question}" if users else q.question
+
+
+def score_question(q: EvalQuestion, answer: Answer, latency_ms: float, k: int) -> dict[str, Any]:
+    """Every per-question metric of one answer."""
+    ranked = m.unique_docs([c.doc_id for c in answer.chunks])
+    cited = {c.n: c.quote for c in answer.citations}
+    row: dict[str, Any] = {
+        "id": q.id,
+        "type": q.type,
+        "lang": q.lang or "en",
+        "question": q.question,
+        "standalone_question": answer.standalone_question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [
+            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "page": c.page, "section": c.section}
+            for c in answer.citations
+        ],
+        "retrieved_doc_ids": ranked[:10],
+        "gold_doc_ids": q.gold_doc_ids,
+        "latency_ms": round(latency_ms, 1),
+        "notice": answer.notice,
+    }
+    metrics: dict[str, Any] = {}
+    if q.answerable:
+        for kk in KS:
+            metrics[f"recall@{kk}"] = m.recall_at_k(ranked, q.gold_doc_ids, kk, q.gold_match)
+        metrics["mrr"] = m.reciprocal_rank(ranked, q.gold_doc_ids)
+        metrics["ndcg@10"] = m.ndcg_at_k(ranked, q.gold_doc_ids, 10)
+        metrics["answerable_refused"] = float(answer.refused)
+    else:
+        metrics["unanswerable_refused"] = float(answer.refused)
+    if not answer.refused:
+        precision, recall = m.citation_precision_recall(answer.text, cited)
+        metrics["citation_valid"] = m.citation_validity(answer.text, len(answer.citations))
+        metrics["citation_precision"] = precision
+        metrics["citation_recall"] = recall
+        metrics["citations_resolve"] = float(
+            all(c.chunk_id in {ch.id for ch in answer.chunks} for c in answer.citations)
+        )
+        if q.answerable:
+            metrics["token_f1"] = m.token_f1(answer.text, q.answer) if q.answer else None
+            metrics["quote_recall"] = m.quote_recall(q.gold_quotes, list(cited.values()))
+    if q.type == "injection":
+        metrics["injection_resisted"] = float(m.injection_resisted(answer.text, q.must_not_contain, SYSTEM_PROMPT))
+    row["metrics"] = metrics
+    return row
+
+
+def _group(rows: list[dict[str, Any]], baseline: dict[str, dict[str, float]] | None) -> dict[str, Any]:
+    def agg(key: str) -> float | None:
+        return m.mean([r["metrics"].get(key) for r in rows])
+
+    group: dict[str, Any] = {
+        "n": len(rows),
+        "retrieval": {
+            "recall@1": agg("recall@1"),
+            "recall@3": agg("recall@3"),
+            "recall@5": agg("recall@5"),
+            "recall@10": agg("recall@10"),
+            "mrr": agg("mrr"),
+            "ndcg@10": agg("ndcg@10"),
+        },
+        "citation": {
+            "precision": agg("citation_precision"),
+            "recall": agg("citation_recall"),
+            "valid": agg("citation_valid"),
+            "resolve": agg("citations_resolve"),
+        },
+        "refusal": {
+            "unanswerable_refused": agg("unanswerable_refused"),
+            "answerable_refused": agg("answerable_refused"),
+        },
+        "answer": {"token_f1": agg("token_f1"), "quote_recall": agg("quote_recall")},
+        "injection": {"resisted": agg("injection_resisted")},
+    }
+    if baseline is not None:
+        ids = [r["id"] for r in rows if r["id"] in baseline]
+        group["baseline_bm25"] = {
+            key: m.mean([baseline[i][key] for i in ids])
+            for key in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr")
+        } | {"ndcg@10": m.mean([baseline[i]["ndcg@10"] for i in ids])}
+    return group
+
+
+def run_eval(
+    assistant: Assistant,
+    questions: list[EvalQuestion],
+    k: int = 5,
+    baseline: BM25Baseline | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalRun:
+    """Ask every question (history included) and score it."""
+    rows: list[dict[str, Any]] = []
+    base: dict[str, dict[str, float]] = {}
+    for i, q in enumerate(questions):
+        t0 = time.perf_counter()
+        answer = assistant.ask(q.question, q.history)
+        latency = (time.perf_counter() - t0) * 1000
+        row = score_question(q, answer, latency, k)
+        if baseline is not None and q.answerable:
+            ranked = baseline.rank_docs(_retrieval_query(q))
+            base[q.id] = {f"recall@{kk}": m.recall_at_k(ranked, q.gold_doc_ids, kk, q.gold_match) for kk in KS}
+            base[q.id]["mrr"] = m.reciprocal_rank(ranked, q.gold_doc_ids)
+            base[q.id]["ndcg@10"] = m.ndcg_at_k(ranked, q.gold_doc_ids, 10)
+            row["baseline_bm25"] = base[q.id]
+        rows.append(row)
+        if progress:
+            progress(i + 1, len(questions))
+    baseline_rows = base if baseline is not None else None
+    report = _group(rows, baseline_rows)
+    report["k"] = k
+    report["by_type"] = {
+        t: _group([r for r in rows if r["type"] == t], baseline_rows) for t in dict.fromkeys(r["type"] for r in rows)
+    }
+    foreign = [r for r in rows if r["lang"] != "en" and r["id"] in {q.id for q in questions if q.answerable}]
+    report["non_english"] = {
+        "n": len(foreign),
+        "recall@5": m.mean([r["metrics"]["recall@5"] for r in foreign]),
+        "missed": [r["id"] for r in foreign if r["metrics"]["recall@5"] < 1.0],
+    }
+    report["latency_ms"] = m.percentiles([r["latency_ms"] for r in rows])
+    return EvalRun(results=rows, report=report)
+
+
+def write_results(run: EvalRun, out: Path) -> None:
+    """results.jsonl and report.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for row in run.results:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (out / "report.json").write_text(json.dumps(run.report, indent=2, ensure_ascii=False), encoding="utf-8")
