@@ -106,3 +106,31 @@ def library(tmp_path: Path) -> Path:
     for name in SUBSET:
         shutil.copy(CORPUS / name, lib / name)
     return lib
+
+
+EVAL_INDEX = ROOT / ".cache" / "test-eval-index"
+
+
+@pytest.fixture(scope="session")
+def eval_settings(real_embedder: OfflineEmbedding) -> Settings:
+    """The dev-set library (corpus/ + shared PDFs + the adversarial note) in an embedded store.
+
+    Kept under the ignored .cache/ so that re-runs only re-ingest what changed (a no-op normally).
+    """
+    from bot.components import build_components
+
+    settings = Settings(chroma_path=EVAL_INDEX, collection="eval")
+    comps = build_components(settings, embedder=real_embedder)
+    summary = comps.pipeline.run([CORPUS, SHARED_PDF, ADVERSARIAL], progress=False)
+    assert summary.failed == 0, summary.errors
+    return settings
+
+
+@pytest.fixture(scope="session")
+def eval_components(eval_settings: Settings, real_embedder: OfflineEmbedding):
+    """Wired components over the eval index, warmed up."""
+    from bot.components import build_components
+
+    comps = build_components(eval_settings, embedder=real_embedder)
+    comps.assistant.warm_up()
+    return comps
