@@ -68,6 +68,49 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def format_answer(answer) -> str:
+    """An Answer as readable terminal text: the answer, then the numbered sources."""
+    lines = []
+    if answer.notice:
+        lines += [f"note: {answer.notice}", ""]
+    lines.append(answer.text)
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            where = f", {c.location()}" if c.location() else ""
+            place = ", ".join(x for x in (c.country, c.region) if x)
+            lines.append(f"[{c.n}] {c.title}{where}" + (f" ({place})" if place else ""))
+            if c.source_url:
+                lines.append(f"    {c.source_url}")
+    if answer.refused and answer.suggestions:
+        lines += ["", "You may also look at:"]
+        lines += [f"- {s['title']}" + (f" <{s['source_url']}>" if s["source_url"] else "") for s in answer.suggestions]
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question from the index."""
+    from bot.components import build_components
+    from bot.types import Filters
+
+    comps = build_components(_settings())
+    filters = Filters(country=args.country, doc_type=args.doc_type, topic=args.topic, project=args.project)
+    answer = comps.assistant.ask(args.question, filters=None if filters.is_empty() else filters)
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the Gradio app."""
+    from bot.ui import serve
+
+    serve(_settings())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser (also used to generate the README's help text)."""
     parser = argparse.ArgumentParser(prog="helpdesk", description="Policy Helpdesk Assistant")
@@ -83,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="documents, chunks, model and store of the index")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("ask", help="answer a question with numbered citations")
+    p.add_argument("question", help="the question (quote it)")
+    p.add_argument("--json", action="store_true", help="print the Answer object as JSON")
+    p.add_argument("--country", help="only passages from this country")
+    p.add_argument("--doc-type", help="only this document type (e.g. good_practice, policy_brief)")
+    p.add_argument("--topic", help="only documents with this topic")
+    p.add_argument("--project", help="only documents of this project")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="serve the web app (same as `python app.py`)")
+    p.set_defaults(func=cmd_serve)
 
     from evals.bench import add_bench_parser
     from evals.command import add_eval_parser

@@ -28,13 +28,14 @@ class ExtractiveConfig:
     """Knobs of sentence selection."""
 
     passages: int = 5
-    max_sentences: int = 4
+    max_sentences: int = 3
     max_words: int = 110
-    relative_floor: float = 0.6
+    relative_floor: float = 0.7
     redundancy: float = 0.6
     w_dense: float = 0.45
     w_terms: float = 0.4
     w_rank: float = 0.15
+    passage_focus: float = 0.5
 
 
 @dataclass
@@ -91,9 +92,13 @@ class ExtractiveAnswerer:
         if self.embed is not None:
             vecs = self.embed([question, *[c.text for c in cands]])
             dense = np.clip(vecs[1:] @ vecs[0], 0.0, 1.0)
+        # a sentence is only as relevant as its passage: one from a passage without the question's key
+        # terms ("ClusterFY") must not win on generic words ("lead partner")
+        passage_cov = [sum(w for t, w in weights.items() if t in term_set(p.embed_text())) / total for p in passages]
         for c, d in zip(cands, dense, strict=True):
             overlap = sum(w for t, w in weights.items() if t in c.terms) / total
-            c.score = cfg.w_dense * float(d) + cfg.w_terms * overlap + cfg.w_rank / (1 + c.passage)
+            base = cfg.w_dense * float(d) + cfg.w_terms * overlap + cfg.w_rank / (1 + c.passage)
+            c.score = base * (1 - cfg.passage_focus + cfg.passage_focus * passage_cov[c.passage])
         ranked = sorted(cands, key=lambda c: -c.score)
         best = ranked[0].score
         chosen: list[_Candidate] = []
