@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from bot.answering import Answerer, Draft
 from bot.conversation import condense
 from bot.errors import LLMUnavailable, QuestionRejected
-from bot.prompts import LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT
+from bot.prompts import LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT, UNSAFE_LLM_NOTICE
 from bot.refusal import Evidence, RefusalConfig, assess
 from bot.retrieval import HybridRetriever, Retrieval
+from bot.safety import is_instruction, leaks_system_prompt
 from bot.types import Answer, Chunk, Citation, Filters
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -147,6 +148,8 @@ class Assistant:
                     text += piece
                     yield Answer(question=q, text=text, standalone_question=standalone, backend=self.llm.name)
                 draft = Draft(text=text, backend=self.llm.name, refused=NO_SUPPORT.lower() in text.lower())
+                if leaks_system_prompt(text) or is_instruction(text):
+                    draft, notice = None, UNSAFE_LLM_NOTICE
             except LLMUnavailable as exc:
                 notice = LLM_DOWN_NOTICE.format(reason=exc)
         if draft is None:

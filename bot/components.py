@@ -45,11 +45,18 @@ def build_components(settings: Settings, embedder: OfflineEmbedding | None = Non
         embed=lambda texts: embedder.encode(texts, is_query=False),
         idf=lambda t: retriever.lexical_index.idf(t),
     )
+    llm = None
+    if use_llm and settings.llm_enabled:
+        from bot.answering.llm import LLMAnswerer, make_client
+
+        client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
+        llm = LLMAnswerer(client, settings.llm_model or "gpt-4o-mini")
     assistant = Assistant(
         retriever=retriever,
         offline=offline,
-        llm=None,
+        llm=llm,
         config=AskConfig(max_question_chars=settings.max_question_chars),
+        condenser=llm,
     )
     return Components(
         settings=settings,

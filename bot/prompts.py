@@ -16,6 +16,11 @@ LLM_DOWN_NOTICE = (
     "the library's passages."
 )
 
+UNSAFE_LLM_NOTICE = (
+    "The language model's reply repeated instructions or its own rules, so it was discarded; this is the "
+    "offline answer built from the library's passages."
+)
+
 SYSTEM_PROMPT = f"""You are the Policy Helpdesk Assistant of a regional-policy learning platform. You answer
 questions from public authorities using ONLY the numbered passages supplied in the user message.
 

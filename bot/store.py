@@ -58,6 +58,17 @@ def _reason(exc: BaseException) -> str:
     return text[:300]
 
 
+def forget_open_clients() -> None:
+    """Drop chromadb's per-process cache of embedded clients so the next open reads the folder afresh.
+
+    Embedded Chroma is single-process: a process that keeps a client open does not see what another
+    process wrote to the same folder. Use a Chroma server when several processes write the index.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 def filters_to_where(filters: Filters | None) -> MetadataFilters | None:
     """Filters → llama-index MetadataFilters (translated to a Chroma `where` by ChromaVectorStore)."""
     if filters is None or filters.is_empty():

@@ -130,6 +130,7 @@ class IngestPipeline:
         summary.unchanged = len(plan.keep)
         summary.chunks = sum(rec.n_chunks for _, rec in plan.keep)
         claimed = {rec.doc_id: f for f, rec in plan.keep}
+        records = self.store.documents()  # read once; kept current as documents are committed
         bar = tqdm(
             total=len(plan.load),
             desc="ingest",
@@ -142,7 +143,7 @@ class IngestPipeline:
             for source, old in plan.load:
                 bar.set_postfix_str(source.rel[-40:])
                 try:
-                    status, n, warnings = self._ingest_one(source, old, claimed)
+                    status, n, warnings = self._ingest_one(source, old, claimed, records)
                     summary.warnings.extend(warnings)
                 except IngestError as err:
                     summary.errors.append(err)
@@ -169,13 +170,16 @@ class IngestPipeline:
         return summary
 
     def _ingest_one(
-        self, source: SourceFile, old: DocumentRecord | None, claimed: dict[str, SourceFile]
+        self,
+        source: SourceFile,
+        old: DocumentRecord | None,
+        claimed: dict[str, SourceFile],
+        records: dict[str, DocumentRecord],
     ) -> tuple[str, int, list[str]]:
         doc = load_document(source.path, source.root, self.limits)
         owner = claimed.get(doc.doc_id)
         if owner is not None and owner.key != source.key:
             raise IngestError(source.path, f"duplicate document id '{doc.doc_id}' (also used by {owner.path})")
-        records = self.store.documents()
         existing = records.get(doc.doc_id)
         if existing is not None and old is None:
             other = Path(existing.source_root) / existing.source_path
@@ -207,9 +211,11 @@ class IngestPipeline:
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         self.store.commit_document(record)
+        records[doc.doc_id] = record
         self.store.delete_chunks(doc.doc_id, except_version=version)
         if old is not None and old.doc_id != doc.doc_id:
             self.store.remove_document(old.doc_id)
+            records.pop(old.doc_id, None)
         claimed[doc.doc_id] = source
         return ("added" if existing is None and old is None else "updated"), len(chunks), doc.warnings
 

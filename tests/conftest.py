@@ -134,3 +134,23 @@ def eval_components(eval_settings: Settings, real_embedder: OfflineEmbedding):
     comps = build_components(eval_settings, embedder=real_embedder)
     comps.assistant.warm_up()
     return comps
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory):
+    """The real llama.cpp OpenAI-compatible server with SmolLM2, on a free 127.0.0.1 port."""
+    from tests.servers import LlamaServer
+
+    server = LlamaServer(tmp_path_factory.mktemp("llama")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def scripted_llm():
+    """A scripted OpenAI-compatible server on loopback for faults (see tests/servers.py)."""
+    from tests.servers import ScriptedOpenAIServer
+
+    server = ScriptedOpenAIServer()
+    yield server
+    server.stop()

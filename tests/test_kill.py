@@ -16,6 +16,7 @@ import pytest
 
 from bot.components import build_components
 from bot.settings import Settings
+from bot.store import forget_open_clients
 from tests.conftest import SHARED_PDF
 from tests.pdfs import write_pdf
 
@@ -32,8 +33,14 @@ def _revise(lib: Path, revision: int) -> None:
     write_pdf(lib / "fruit.pdf", [f"Orchard page {p} revision {revision} on innovation vouchers." for p in (1, 2)])
 
 
+def _fresh(settings: Settings):
+    """Open the store as a new process would (the killed ingest wrote to the folder behind our back)."""
+    forget_open_clients()
+    return build_components(settings)
+
+
 def _assert_consistent(settings: Settings) -> dict[str, str]:
-    store = build_components(settings).store
+    store = _fresh(settings).store
     records = store.documents()
     visible: dict[str, list] = defaultdict(list)
     for chunk in store.current_chunks():
@@ -95,17 +102,17 @@ def test_sigkill_during_ingest_leaves_a_consistent_index(library: Path, tmp_path
         markers = _assert_consistent(settings)
         assert set(markers.values()) <= {str(r) for r in range(1, revision + 1)} | {"-"}
         mixed += len(set(markers.values()) - {"-"}) > 1  # some documents new, some still old
-        store = build_components(settings).store
+        store = _fresh(settings).store
         stale += store.count_chunks() - sum(r.n_chunks for r in store.documents().values())
     assert killed >= 3 and mixed >= 2, "the ingest should have been killed mid-run"
     print(f"killed {killed}, mixed {mixed}, stale chunks left for repair {stale}")
 
     # the next run completes the job and removes every leftover
-    final = build_components(settings).pipeline.run([library], progress=False)
+    final = _fresh(settings).pipeline.run([library], progress=False)
     assert final.failed == 0
     markers = _assert_consistent(settings)
     assert {v for k, v in markers.items() if k.endswith(".pdf") is False and v != "-"} == {"5"}
-    store = build_components(settings).store
+    store = _fresh(settings).store
     records = store.documents()
     assert all(records[d].version == v for _, d, v in store.raw_chunk_versions()), "stale chunks left behind"
     assert store.count_chunks() == sum(r.n_chunks for r in records.values())

@@ -17,10 +17,8 @@ import numpy as np
 
 from bot.answering import Draft
 from bot.lexical import QUESTION_WORDS, sentences, term_set, terms
-from bot.prompts import INJECTION_PATTERNS
+from bot.safety import is_instruction
 from bot.types import Chunk
-
-_INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.I)
 
 
 @dataclass
@@ -45,11 +43,6 @@ class _Candidate:
     text: str
     terms: set[str]
     score: float = 0.0
-
-
-def is_instruction(sentence: str) -> bool:
-    """True for text that addresses an AI assistant (treated as data, never repeated as an answer)."""
-    return bool(_INJECTION.search(sentence))
 
 
 class ExtractiveAnswerer:

@@ -1,0 +1,117 @@
+"""The OpenAI-compatible back-end (OpenAI, Azure, vLLM, Ollama, llama.cpp server) through the `openai` client.
+
+Passages are fenced as quoted data with their numbers; the model must cite [n] after each claim or reply
+with the exact no-support phrase. Any transport or protocol failure becomes LLMUnavailable, which the
+Assistant turns into the offline answer with a visible notice.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+
+import openai
+
+from bot.answering import Draft
+from bot.errors import LLMUnavailable
+from bot.prompts import CONDENSE_PROMPT, NO_SUPPORT, PASSAGE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
+from bot.safety import neutralise_instructions
+from bot.types import Chunk
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, openai.APITimeoutError):
+        return "timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection failed"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    return f"bad response ({type(exc).__name__})"
+
+
+def build_messages(question: str, passages: list[Chunk], history: list[dict[str, str]]) -> list[dict[str, str]]:
+    """System prompt, the last turns, and the user message with fenced, numbered passages."""
+    fenced = "\n".join(
+        PASSAGE_TEMPLATE.format(
+            n=i + 1,
+            title=html.escape(c.title, quote=True),
+            location=html.escape(f"p. {c.page}" if c.page is not None else c.section, quote=True),
+            # the fence cannot be closed from inside a passage
+            text=neutralise_instructions(c.text).replace("</passage>", "</ passage>"),
+        )
+        for i, c in enumerate(passages)
+    )
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for turn in history[-4:]:
+        if turn.get("role") in ("user", "assistant") and turn.get("content"):
+            messages.append({"role": turn["role"], "content": turn["content"][:2000]})
+    messages.append(
+        {"role": "user", "content": USER_TEMPLATE.format(passages=fenced, question=question, no_support=NO_SUPPORT)}
+    )
+    return messages
+
+
+class LLMAnswerer:
+    """Streams an answer from a chat-completions endpoint."""
+
+    name = "llm"
+
+    def __init__(self, client: openai.OpenAI, model: str, max_tokens: int = 400, temperature: float = 0.1) -> None:
+        self.client = client
+        self.model = model
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+
+    def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
+        """Yield text pieces; raise LLMUnavailable on any failure (also mid-stream)."""
+        try:
+            stream = self.client.chat.completions.create(
+                model=self.model,
+                messages=build_messages(question, passages, history),  # type: ignore[arg-type]
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                stream=True,
+            )
+            produced = finished = False
+            for event in stream:
+                if not getattr(event, "choices", None):
+                    continue
+                choice = event.choices[0]
+                finished = finished or bool(choice.finish_reason)
+                piece = choice.delta.content if choice.delta else None
+                if piece:
+                    produced = True
+                    yield piece
+            if not produced:  # e.g. a 200 reply that is not an event stream at all
+                raise LLMUnavailable("bad response (empty or malformed)")
+            if not finished:  # the connection ended mid-answer
+                raise LLMUnavailable("bad response (the answer stopped mid-stream)")
+        except LLMUnavailable:
+            raise
+        except Exception as exc:  # openai errors, httpx errors, malformed JSON/SSE
+            raise LLMUnavailable(_reason(exc)) from exc
+
+    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Draft:
+        """The whole answer (non-streaming callers)."""
+        text = "".join(self.stream(question, passages, history))
+        return Draft(text=text, refused=NO_SUPPORT.lower() in text.lower(), backend=self.name)
+
+    def condense(self, question: str, history: list[dict[str, str]]) -> str:
+        """Rewrite a follow-up into a standalone question."""
+        convo = "\n".join(f"{t['role']}: {t['content'][:800]}" for t in history[-6:])
+        try:
+            res = self.client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": "user", "content": CONDENSE_PROMPT.format(history=convo, question=question)}],
+                max_tokens=80,
+                temperature=0.0,
+            )
+            text = (res.choices[0].message.content or "").strip().splitlines()
+        except Exception as exc:
+            raise LLMUnavailable(_reason(exc)) from exc
+        return text[0].strip() if text and 3 < len(text[0]) < 500 else question
+
+
+def make_client(base_url: str | None, api_key: str | None, timeout: float) -> openai.OpenAI:
+    """An `openai` client for any OpenAI-compatible endpoint; no retries, so failures degrade fast."""
+    return openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0)
