@@ -1,7 +1,8 @@
 """Follow-ups: rewrite a question that depends on the conversation into a standalone one.
 
-Offline heuristic (documented in README): when the question refers back (pronouns such as "it", "that",
-"they"; openers such as "and", "ok", "what about"; or fewer than three key terms of its own), prepend the
+Offline heuristic (documented in README): when the question refers back (openers such as "and", "ok",
+"what about"; pronouns such as "it", "that", "they" unless the question names its own subject; or fewer
+than three key terms of its own), prepend the
 previous user question, which carries the subject ("Tell me about C3-Saxony." + "Which two clusters does
 it connect?"). With an LLM configured, the LLM rewrites it instead (see bot/answering/llm.py).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.lexical import words
+from bot.lexical import proper_names, words
 from bot.refusal import key_terms
 
 _REFERS_BACK = frozenset(
@@ -46,8 +47,12 @@ def needs_context(question: str, history: list[dict[str, str]]) -> bool:
     """Whether the question probably depends on earlier turns."""
     if not any(turn.get("role") == "user" for turn in history):
         return False
-    toks = set(words(question))
-    return bool(toks & _REFERS_BACK) or bool(_OPENERS.match(question)) or len(key_terms(question)) < 3
+    if _OPENERS.match(question):
+        return True
+    own_terms = len(key_terms(question))
+    if own_terms >= 3 and proper_names(question):
+        return False  # "Which clusters did Piedmont establish in its S3 areas?" names its own subject
+    return bool(set(words(question)) & _REFERS_BACK) or own_terms < 3
 
 
 def condense(question: str, history: list[dict[str, str]]) -> str:

@@ -31,7 +31,7 @@ class RetrievalConfig:
     dense_k: int = 60
     lexical_k: int = 60
     dense_weight: float = 0.25
-    dense_weight_other_language: float = 3.0
+    dense_weight_other_language: float = 10.0
     max_per_doc: int = 3
     refresh_seconds: float = 2.0
 

@@ -79,7 +79,7 @@ def filters_to_where(filters: Filters | None) -> MetadataFilters | None:
         if value:
             items.append(MetadataFilter(key=key, value=value, operator=FilterOperator.EQ))
     if filters.topic:
-        items.append(MetadataFilter(key=f"topic:{filters.topic}", value=True, operator=FilterOperator.EQ))
+        items.append(MetadataFilter(key=f"topic:{filters.topic}", value=1, operator=FilterOperator.EQ))
     return MetadataFilters(filters=items)
 
 
@@ -157,7 +157,7 @@ class ChunkStore:
         for chunk, vec, eh in zip(chunks, embeddings, embed_hashes, strict=True):
             meta = chunk.to_metadata(eh)
             for topic in chunk.topics:
-                meta[f"topic:{topic}"] = True
+                meta[f"topic:{topic}"] = 1  # a flag per topic: Chroma metadata has no list "contains"
             node = TextNode(id_=chunk.id, text=chunk.text, metadata=meta, embedding=list(vec))
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.doc_id)
             nodes.append(node)

@@ -444,3 +444,7 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pdf-dir", help="also ingest this folder of PDFs once and report pages/s")
     p.add_argument("--out", required=True, help="folder for ingest.json and ingest.md")
     p.set_defaults(func=cmd_bench_ingest)
+
+    from evals.bench_query import add_query_parser
+
+    add_query_parser(bench_sub)

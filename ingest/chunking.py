@@ -12,7 +12,7 @@ from bot.types import Chunk
 from ingest.loaders.base import LoadedDocument
 
 # Bump when the chunking changes in a way that must re-chunk (and re-embed) every document.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"  # 3: topic flags stored as 1 (filterable)
 
 _HEADING_LINE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _PSEUDO_HEADING = re.compile(r"^[A-ZÀ-Ý0-9][^!?:;*\[\]|]{2,70}[^.!?:;,*\s]$")

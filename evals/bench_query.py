@@ -1,0 +1,124 @@
+"""`helpdesk bench query`: per-stage query latency on the default corpus replicated ×1, ×10, ×50.
+
+The ×N stores are built from the ×1 index's chunks with unique document ids and the same embeddings
+(no re-embedding), so only the store size changes between scales. Replicas share texts: quality at ×N
+is not meaningful here, only latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.components import build_components
+from bot.settings import Settings
+from bot.types import Chunk
+from evals.bench import machine_info, parse_scales
+from evals.dataset import load_questions
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parents[1].parent / "shared" / "evals" / "dev.jsonl"
+
+
+def _pct(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values or [0.0], dtype=float)
+    return {k: round(float(np.percentile(arr, q)), 1) for k, q in (("p50", 50), ("p95", 95))} | {
+        "max": round(float(arr.max()), 1)
+    }
+
+
+def replicate_store(base_settings: Settings, target: Settings, copies: int) -> tuple[int, int, float]:
+    """Write `copies` replicas of the base index's current chunks (reused embeddings) into `target`."""
+    start = time.perf_counter()
+    base = build_components(base_settings).store
+    records = base.documents()
+    raw = base.chunks.get(include=["embeddings", "metadatas", "documents"])
+    rows = [
+        (cid, meta, text, emb)
+        for cid, meta, text, emb in zip(raw["ids"], raw["metadatas"], raw["documents"], raw["embeddings"], strict=True)
+        if records.get(str(meta["doc_id"])) and records[str(meta["doc_id"])].version == meta["version"]
+    ]
+    store = build_components(target).store
+    for k in range(copies):
+        suffix = "" if k == 0 else f"-copy{k}"
+        chunks, vecs, hashes = [], [], []
+        for cid, meta, text, emb in rows:
+            c = Chunk.from_metadata(cid, text, meta)
+            chunks.append(replace(c, id=f"{cid}{suffix}", doc_id=f"{c.doc_id}{suffix}"))
+            vecs.append(list(emb))
+            hashes.append(str(meta.get("embed_hash", "")))
+        for i in range(0, len(chunks), 1000):
+            store.add_chunks(chunks[i : i + 1000], vecs[i : i + 1000], hashes[i : i + 1000])
+        for rec in records.values():
+            store.commit_document(replace(rec, doc_id=f"{rec.doc_id}{suffix}"))
+    return len(records) * copies, len(rows) * copies, time.perf_counter() - start
+
+
+def measure(settings: Settings, questions: list, repeats: int) -> dict[str, Any]:
+    """Ask every question `repeats` times (after a warm-up) and collect per-stage timings."""
+    comps = build_components(settings, use_llm=False)
+    comps.assistant.warm_up()
+    stages: dict[str, list[float]] = {"embed": [], "retrieval": [], "answer": [], "end_to_end": []}
+    for _ in range(repeats):
+        for q in questions:
+            t0 = time.perf_counter()
+            ans = comps.assistant.ask(q.question, q.history)
+            total = (time.perf_counter() - t0) * 1000
+            t = ans.timings
+            stages["embed"].append(t.get("embed_ms", 0.0))
+            stages["retrieval"].append(t.get("dense_ms", 0.0) + t.get("lexical_ms", 0.0) + t.get("fuse_ms", 0.0))
+            stages["answer"].append(t.get("answer_ms", 0.0))
+            stages["end_to_end"].append(total)
+    return {f"{k}_ms": _pct(v) for k, v in stages.items()} | {"queries": len(stages["end_to_end"])}
+
+
+def cmd_bench_query(args: argparse.Namespace) -> int:
+    """Build the ×N stores, time the questions, write query.json and query.md."""
+    settings = Settings()
+    questions = load_questions(Path(args.questions))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
+        base = Settings(chroma_path=Path(tmp) / "base", collection="benchbase", embed_model=settings.embed_model)
+        summary = build_components(base).pipeline.run([Path(args.corpus or settings.corpus_dir)], progress=False)
+        for scale in parse_scales(args.scale):
+            target = Settings(chroma_path=Path(tmp) / f"x{scale}", collection=f"bench{scale}")
+            docs, chunks, build_s = replicate_store(base, target, scale)
+            result = measure(target, questions, args.repeats)
+            runs.append({"scale": scale, "documents": docs, "chunks": chunks, "build_s": round(build_s, 1)} | result)
+    report = {"machine": machine_info(), "embed_model": settings.embed_model, "base": summary.line(), "runs": runs}
+    (out / "query.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    lines = [
+        "| scale | docs | chunks | query embed p50/p95 ms | retrieval p50/p95 ms | answer p50/p95 ms | "
+        "end-to-end p50/p95/max ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        e, rt, a, t = r["embed_ms"], r["retrieval_ms"], r["answer_ms"], r["end_to_end_ms"]
+        lines.append(
+            f"| ×{r['scale']} | {r['documents']} | {r['chunks']} | {e['p50']} / {e['p95']} | {rt['p50']} / "
+            f"{rt['p95']} | {a['p50']} / {a['p95']} | {t['p50']} / {t['p95']} / {t['max']} |"
+        )
+    m = report["machine"]
+    text = f"Machine: {m['cpu_count']} × {m['cpu_model']}, {m['ram_gb']} GB RAM\n\n" + "\n".join(lines) + "\n"
+    (out / "query.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def add_query_parser(bench_sub: argparse._SubParsersAction) -> None:
+    """Register `helpdesk bench query`."""
+    p = bench_sub.add_parser("query", help="query latency per stage at several store sizes")
+    p.add_argument("--scale", default="1,10,50", help="comma-separated replication factors (default 1,10,50)")
+    p.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="JSONL question file (default: dev set)")
+    p.add_argument("--corpus", help="folder to index (default: HELPDESK_CORPUS_DIR)")
+    p.add_argument("--repeats", type=int, default=2, help="passes over the questions per scale")
+    p.add_argument("--out", required=True, help="folder for query.json and query.md")
+    p.set_defaults(func=cmd_bench_query)
