@@ -57,8 +57,15 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
+SHARED ?= ../shared
+eval: $(STAMP)
+	HELPDESK_CHROMA_PATH=.cache/eval-index $(BIN)/helpdesk eval \
+	  --library corpus $(SHARED)/corpus-pdf $(SHARED)/corpus-adversarial \
+	  --questions $(SHARED)/evals/dev.jsonl --out eval-out --baseline bm25 --gate evals/thresholds.toml
+
 bench: $(STAMP)
-	$(BIN)/helpdesk bench ingest --scale 1,10 --out bench-out
+	$(BIN)/helpdesk bench ingest --scale 1,10 --pdf-dir $(SHARED)/corpus-pdf --out bench-out
+	$(BIN)/helpdesk bench query --scale 1,10,50 --out bench-out
 
 clean:
 	rm -rf .index .pytest_cache .ruff_cache artifacts bench-out eval-out
