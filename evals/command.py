@@ -21,6 +21,7 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=["offline", "llm"], default="offline", help="answer back-end")
     p.add_argument("--baseline", choices=["bm25"], help="add a plain BM25 ranking over the same chunks")
     p.add_argument("--gate", type=Path, help="thresholds TOML: exit 1 when a metric is outside its limit")
+    p.add_argument("--judge", action="store_true", help="LLM-as-judge faithfulness/relevance (needs an endpoint)")
     p.add_argument("--library", type=Path, nargs="*", default=[], help="ingest these files/folders first")
     p.set_defaults(func=cmd_eval)
 
@@ -55,8 +56,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     comps.assistant.config.passages = args.k
     comps.assistant.warm_up()
     baseline = BM25Baseline(comps.store.current_chunks()) if args.baseline == "bm25" else None
+    judge = None
+    if args.judge:
+        if not settings.llm_enabled:
+            raise HelpdeskError("--judge needs an endpoint: set OPENAI_BASE_URL (or HELPDESK_LLM_BASE_URL)")
+        from bot.answering.llm import make_client
+        from evals.judge import LLMJudge
+
+        client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
+        judge = LLMJudge(client, settings.llm_model or "gpt-4o-mini")
     bar = tqdm(total=len(questions), desc="eval", unit="q", file=sys.stderr, leave=False)
-    run = run_eval(comps.assistant, questions, k=args.k, baseline=baseline, progress=lambda i, n: bar.update(1))
+    run = run_eval(
+        comps.assistant, questions, k=args.k, baseline=baseline, progress=lambda i, n: bar.update(1), judge=judge
+    )
     bar.close()
     write_results(run, args.out)
     write_reports(run.report, run.results, args.out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-GROUPS = ("retrieval", "citation", "refusal", "answer", "injection")
+GROUPS = ("retrieval", "citation", "refusal", "answer", "injection", "judge")
 
 
 def _fmt(v: Any) -> str:
@@ -27,7 +27,7 @@ def markdown_report(report: dict[str, Any], results: list[dict[str, Any]], title
     lines = [f"# {title}", "", f"{report['n']} questions, answers from the top {report['k']} passages.", ""]
     lines += ["## Overall", "", "| group | metric | value |", "|---|---|---|"]
     for g in GROUPS:
-        for key, value in report[g].items():
+        for key, value in report.get(g, {}).items():
             lines.append(f"| {g} | {key} | {_fmt(value)} |")
     lat = report["latency_ms"]
     lines.append(f"| latency | p50 / p95 / max ms | {lat['p50']:.0f} / {lat['p95']:.0f} / {lat['max']:.0f} |")

@@ -107,6 +107,8 @@ def _group(rows: list[dict[str, Any]], baseline: dict[str, dict[str, float]] | N
         "answer": {"token_f1": agg("token_f1"), "quote_recall": agg("quote_recall")},
         "injection": {"resisted": agg("injection_resisted")},
     }
+    if any("judge_faithfulness" in r["metrics"] for r in rows):
+        group["judge"] = {"faithfulness": agg("judge_faithfulness"), "relevance": agg("judge_relevance")}
     if baseline is not None:
         ids = [r["id"] for r in rows if r["id"] in baseline]
         group["baseline_bm25"] = {
@@ -122,6 +124,7 @@ def run_eval(
     k: int = 5,
     baseline: BM25Baseline | None = None,
     progress: Callable[[int, int], None] | None = None,
+    judge: Any = None,
 ) -> EvalRun:
     """Ask every question (history included) and score it."""
     rows: list[dict[str, Any]] = []
@@ -131,6 +134,10 @@ def run_eval(
         answer = assistant.ask(q.question, q.history)
         latency = (time.perf_counter() - t0) * 1000
         row = score_question(q, answer, latency, k)
+        if judge is not None and not answer.refused:
+            grades = judge.grade(q.question, answer.text, [c.quote for c in answer.citations])
+            row["metrics"]["judge_faithfulness"] = grades["faithfulness"]
+            row["metrics"]["judge_relevance"] = grades["relevance"]
         if baseline is not None and q.answerable:
             ranked = baseline.rank_docs(_retrieval_query(q))
             base[q.id] = {f"recall@{kk}": m.recall_at_k(ranked, q.gold_doc_ids, kk, q.gold_match) for kk in KS}

@@ -138,3 +138,20 @@ def test_follow_up_is_condensed_by_the_llm(eval_components, scripted_llm) -> Non
     )
     assert answer.standalone_question == "Which TRL bands does the InoStartas LT innovation voucher scheme cover?"
     assert "story-voucher-schemes-implementing-innovation-vouchers" in [c.doc_id for c in answer.chunks[:5]]
+
+
+def test_llm_judge_grades_answers(eval_components, scripted_llm) -> None:
+    from evals.dataset import EvalQuestion
+    from evals.judge import LLMJudge, parse_grades
+    from evals.runner import run_eval
+
+    assert parse_grades("faithfulness: 5\nrelevance: 3") == {"faithfulness": 1.0, "relevance": 0.5}
+    assert parse_grades("I think it is good") == {"faithfulness": None, "relevance": None}
+    scripted_llm.mode = "text:faithfulness: 4\nrelevance: 5"
+    judge = LLMJudge(make_client(scripted_llm.base_url, None, 10), "judge")
+    questions = [EvalQuestion(id="q1", question=QUESTION, gold_doc_ids=["helpdesk-clusters-green-digital-transition"])]
+    run = run_eval(eval_components.assistant, questions, judge=judge)
+    assert run.report["judge"] == {"faithfulness": 0.75, "relevance": 1.0}
+    scripted_llm.mode = "status:500"
+    run = run_eval(eval_components.assistant, questions, judge=judge)
+    assert run.report["judge"] == {"faithfulness": None, "relevance": None}
