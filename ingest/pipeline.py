@@ -101,7 +101,7 @@ class IngestPipeline:
 
     def plan(self, paths: list[Path]) -> Plan:
         """What `run` would do, without doing it."""
-        return make_plan(paths, self.store.documents(), self.signature, self.limits.max_file_mb * 1024 * 1024)
+        return make_plan(paths, self.store.documents(), self.signature, self.limits.max_file_mb)
 
     def run(
         self,

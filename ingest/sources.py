@@ -40,11 +40,11 @@ class Plan:
     roots: list[Path] = field(default_factory=list)
 
 
-def content_hash(path: Path, max_bytes: float) -> str:
-    """sha256 of the file (and its sidecar); refuses files over `max_bytes` before reading them."""
+def content_hash(path: Path, max_mb: float) -> str:
+    """sha256 of the file (and its sidecar); refuses files over `max_mb` MiB before reading them."""
     size = path.stat().st_size
-    if size > max_bytes:
-        raise IngestError(path, f"file is too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.0f} MB)")
+    if size > max_mb * 1024 * 1024:
+        raise IngestError(path, f"file is too large ({size / 2**20:.1f} MB > limit {max_mb:g} MB)")
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -73,7 +73,7 @@ def _candidates(folder: Path) -> list[Path]:
     return out
 
 
-def discover(paths: list[Path], max_bytes: float) -> tuple[list[SourceFile], list[IngestError], list[Path]]:
+def discover(paths: list[Path], max_mb: float) -> tuple[list[SourceFile], list[IngestError], list[Path]]:
     """Files to ingest under `paths`, errors for unusable ones, and the folders scanned (for removals)."""
     files: list[SourceFile] = []
     errors: list[IngestError] = []
@@ -95,7 +95,7 @@ def discover(paths: list[Path], max_bytes: float) -> tuple[list[SourceFile], lis
                 )
                 continue
             try:
-                digest = content_hash(p, max_bytes)
+                digest = content_hash(p, max_mb)
             except IngestError as exc:
                 errors.append(exc)
                 continue
@@ -106,9 +106,9 @@ def discover(paths: list[Path], max_bytes: float) -> tuple[list[SourceFile], lis
     return files, errors, roots
 
 
-def make_plan(paths: list[Path], records: dict[str, DocumentRecord], signature: str, max_bytes: float) -> Plan:
+def make_plan(paths: list[Path], records: dict[str, DocumentRecord], signature: str, max_mb: float) -> Plan:
     """Compare the files on disk with the committed records."""
-    files, errors, roots = discover(paths, max_bytes)
+    files, errors, roots = discover(paths, max_mb)
     by_key = {(r.source_root, r.source_path): r for r in records.values()}
     plan = Plan(errors=errors, roots=roots)
     seen: set[tuple[str, str]] = {f.key for f in files}

@@ -84,7 +84,7 @@ def read_bytes_checked(path: Path, limits: LoaderLimits) -> bytes:
     except OSError as exc:
         raise IngestError(path, f"cannot read file ({exc.strerror or exc})") from exc
     if size > limits.max_file_mb * 1024 * 1024:
-        raise IngestError(path, f"file is too large ({size / 1e6:.1f} MB > limit {limits.max_file_mb:g} MB)")
+        raise IngestError(path, f"file is too large ({size / 2**20:.1f} MB > limit {limits.max_file_mb:g} MB)")
     try:
         data = path.read_bytes()
     except OSError as exc:
