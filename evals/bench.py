@@ -448,3 +448,7 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     from evals.bench_query import add_query_parser
 
     add_query_parser(bench_sub)
+
+    from evals.bench_load import add_load_parser
+
+    add_load_parser(bench_sub)
