@@ -23,3 +23,21 @@ def test_every_cli_command_is_in_the_readme() -> None:
 def test_every_setting_is_in_the_readme() -> None:
     for field in Settings.model_fields:
         assert f"HELPDESK_{field.upper()}" in README, field
+
+
+def test_deploy_compose_matches_the_code() -> None:
+    """docker has no engine here, so compose cannot run in CI; keep it consistent with the code instead."""
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    env = compose["services"]["app"]["environment"]
+    fields = {f"HELPDESK_{f.upper()}" for f in Settings.model_fields}
+    for key in env:
+        assert key in fields or key in ("OPENAI_BASE_URL", "OPENAI_API_KEY"), key
+    pinned = next(
+        line.split("==")[1]
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line.startswith("chromadb==")
+    )
+    assert compose["services"]["chroma"]["image"] == f"chromadb/chroma:{pinned}"
+    assert "Deployment beyond one machine" in README
