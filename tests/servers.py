@@ -33,7 +33,23 @@ def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | Non
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
-class ChromaServer:
+class _ServerProcess:
+    """A server subprocess that stops politely, then firmly."""
+
+    proc: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+
+class ChromaServer(_ServerProcess):
     """A `chroma run` process; can be stopped and started again on the same port and data."""
 
     def __init__(self, path: Path, port: int | None = None) -> None:
@@ -51,16 +67,6 @@ class ChromaServer:
         )
         wait_for_port(self.port, proc=self.proc)
         return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
 
 
 @contextlib.contextmanager
@@ -83,7 +89,7 @@ def smollm2_path() -> Path:
     return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-class LlamaServer:
+class LlamaServer(_ServerProcess):
     """llama.cpp's OpenAI-compatible server (llama-cpp-python) with SmolLM2 on a free loopback port."""
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
@@ -102,16 +108,6 @@ class LlamaServer:
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, timeout=120, proc=self.proc)
         return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
 
 
 class ScriptedOpenAIServer:

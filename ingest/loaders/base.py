@@ -148,3 +148,26 @@ def coerce_metadata(path: Path, meta: dict[str, Any], warnings: list[str]) -> di
     if "language" in meta and isinstance(meta["language"], str):
         out["language"] = meta["language"].strip()
     return out
+
+
+def document_from_metadata(
+    path: Path, root: Path, fmt: str, parts: list[DocPart], meta: dict[str, Any], title: str, **extra: Any
+) -> LoadedDocument:
+    """A LoadedDocument whose fields come from coerced front matter / sidecar metadata."""
+    return LoadedDocument(
+        doc_id=meta.get("id") or default_doc_id(path, root),
+        path=path,
+        source_path=relative_source(path, root),
+        format=fmt,
+        title=title or path.stem.replace("-", " ").replace("_", " "),
+        parts=parts,
+        doc_type=meta.get("doc_type", ""),
+        country=meta.get("country", ""),
+        region=meta.get("region", ""),
+        project=meta.get("project", ""),
+        topics=meta.get("topics", []),
+        source_url=meta.get("source_url", ""),
+        published=meta.get("published", ""),
+        language=meta.get("language", ""),
+        **extra,
+    )

@@ -14,10 +14,9 @@ from ingest.loaders.base import (
     LoaderLimits,
     coerce_metadata,
     decode_text,
-    default_doc_id,
+    document_from_metadata,
     first_heading,
     read_bytes_checked,
-    relative_source,
 )
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -60,20 +59,4 @@ def load_markdown(path: Path, root: Path, limits: LoaderLimits) -> LoadedDocumen
         warnings.append(
             f"{path}: front matter has no 'title'; using {'the first heading' if title else 'the file name'}"
         )
-    return LoadedDocument(
-        doc_id=meta.get("id") or default_doc_id(path, root),
-        path=path,
-        source_path=relative_source(path, root),
-        format="markdown",
-        title=title or path.stem.replace("-", " ").replace("_", " "),
-        parts=[DocPart(text=body.strip())],
-        doc_type=meta.get("doc_type", ""),
-        country=meta.get("country", ""),
-        region=meta.get("region", ""),
-        project=meta.get("project", ""),
-        topics=meta.get("topics", []),
-        source_url=meta.get("source_url", ""),
-        published=meta.get("published", ""),
-        language=meta.get("language", ""),
-        warnings=warnings,
-    )
+    return document_from_metadata(path, root, "markdown", [DocPart(text=body.strip())], meta, title, warnings=warnings)

@@ -15,10 +15,9 @@ from ingest.loaders.base import (
     LoadedDocument,
     LoaderLimits,
     coerce_metadata,
-    default_doc_id,
+    document_from_metadata,
     normalise_whitespace,
     read_bytes_checked,
-    relative_source,
 )
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -90,21 +89,5 @@ def load_pdf(path: Path, root: Path, limits: LoaderLimits) -> LoadedDocument:
         info_title = (reader.metadata.title or "") if reader.metadata else ""
     except Exception:
         info_title = ""
-    return LoadedDocument(
-        doc_id=meta.get("id") or default_doc_id(path, root),
-        path=path,
-        source_path=relative_source(path, root),
-        format="pdf",
-        title=meta.get("title") or str(info_title).strip() or path.stem.replace("-", " ").replace("_", " "),
-        parts=parts,
-        doc_type=meta.get("doc_type", ""),
-        country=meta.get("country", ""),
-        region=meta.get("region", ""),
-        project=meta.get("project", ""),
-        topics=meta.get("topics", []),
-        source_url=meta.get("source_url", ""),
-        published=meta.get("published", ""),
-        language=meta.get("language", ""),
-        pages=n_pages,
-        warnings=warnings,
-    )
+    title = meta.get("title") or str(info_title).strip()
+    return document_from_metadata(path, root, "pdf", parts, meta, title, pages=n_pages, warnings=warnings)
