@@ -8,13 +8,16 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.components import build_components
 from bot.errors import IngestBusy, StoreUnavailable
+from bot.server import create_app
 from bot.settings import Settings
+from evals.bench_load import serve_in_thread
 from ingest.pipeline import ingest_lock
-from tests.servers import ChromaServer
+from tests.servers import ChromaServer, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +43,22 @@ def test_chroma_server_restart_is_survived_without_restarting_the_app(tmp_path: 
         server.start()  # same port, same data: the running components recover by themselves
         after = comps.assistant.ask(question)
         assert after.text == before.text and after.citations[0].doc_id == "clusterfy-project-summary"
+
+        # the same through the running app's HTTP API
+        port = free_port()
+        app_server = serve_in_thread(create_app(comps, with_ui=False), port)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                assert client.post("/api/ask", json={"question": question}).status_code == 200
+                server.stop()
+                down = client.post("/api/ask", json={"question": question})
+                assert down.status_code == 503 and "chroma server" in down.json()["error"]
+                assert client.get("/api/health").status_code == 503
+                server.start()
+                up = client.post("/api/ask", json={"question": question})
+                assert up.status_code == 200 and up.json()["citations"][0]["doc_id"] == "clusterfy-project-summary"
+        finally:
+            app_server.should_exit = True
     finally:
         server.stop()
 
