@@ -25,14 +25,14 @@ def test_size_and_page_limits(tmp_path: Path, embedder) -> None:
     big = folder / "big.md"
     with big.open("wb") as fh:  # sparse: 100 MB on the size check, nothing on disk
         fh.truncate(100 * 1024 * 1024)
-    write_pdf(folder / "long.pdf", [f"Page {i} about regional innovation." for i in range(40)])
-    comps = build_components(Settings(max_file_mb=50, max_pdf_pages=30), embedder=embedder)
+    write_pdf(folder / "long.pdf", [f"Page {i} about regional innovation." for i in range(2500)])
+    comps = build_components(Settings(), embedder=embedder)  # default limits: 50 MB, 2000 pages
     start = time.monotonic()
     summary = comps.pipeline.run([folder], progress=False)
     assert time.monotonic() - start < 30
     messages = {Path(e.path).name: e.reason for e in summary.errors}
     assert messages["big.md"] == "file is too large (100.0 MB > limit 50 MB)"
-    assert messages["long.pdf"] == "PDF has 40 pages (limit 30)"
+    assert messages["long.pdf"] == "PDF has 2500 pages (limit 2000)"
     assert summary.failed == 2 and comps.store.count_chunks() == 0
 
 
