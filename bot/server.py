@@ -59,9 +59,9 @@ def create_app(comps: Components, with_ui: bool = True) -> FastAPI:
     if with_ui:
         import gradio as gr
 
-        from bot.ui.app import build_app
+        from bot.ui.app import build_app, launch_options
 
         blocks = build_app(comps)
         blocks.queue(default_concurrency_limit=8)
-        api = gr.mount_gradio_app(api, blocks, path="/", show_error=False)
+        api = gr.mount_gradio_app(api, blocks, path="/", **launch_options(comps.settings))
     return api

@@ -10,12 +10,14 @@ log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> None:
-    """Build the components and serve the app on settings.host:settings.port."""
+    """Build the components and serve the UI (at /) and the JSON API (/api/...) on settings.host:port."""
+    import uvicorn
+
     from bot.components import build_components
-    from bot.ui.app import build_app
+    from bot.server import create_app
 
     comps = build_components(settings)
     comps.assistant.warm_up()
-    app = build_app(comps)
-    app.queue(default_concurrency_limit=8)
-    app.launch(server_name=settings.host, server_port=settings.port, share=False, show_error=False)
+    app = create_app(comps)
+    print(f"Policy Helpdesk Assistant on http://{settings.host}:{settings.port}  (JSON API: /api/ask)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

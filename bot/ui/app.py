@@ -1,17 +1,34 @@
-"""The Gradio Blocks app: the Ask tab (chat, filters, sources panel) and the named API endpoint `ask`."""
+"""The Gradio Blocks app: Ask, Draft a reply and Library tabs, and the named API endpoints `ask` and `draft`.
+
+Layout and events only: answers come from the Assistant, drafts from bot.drafting, files from bot.export,
+uploads and re-indexing from bot.ui.library (which calls the ingest pipeline).
+"""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from bot.components import Components
+from bot.drafting import draft_reply
 from bot.errors import HelpdeskError
+from bot.export import export_files
+from bot.settings import Settings
 from bot.types import Answer, Filters
-from bot.ui.render import answer_markdown, citations_json, filter_choices, sources_html
+from bot.ui.library import (
+    DOCUMENT_COLUMNS,
+    document_rows,
+    ingest_uploads,
+    library_stats,
+    reindex,
+    safe_upload_name,
+)
+from bot.ui.render import answer_markdown, citations_json, draft_status, filter_choices, sources_html
 
 EXAMPLES = [
     "How did other regions use innovation vouchers to get SMEs working with universities?",
@@ -19,12 +36,19 @@ EXAMPLES = [
     "What is the entrepreneurial discovery process in smart specialisation?",
     "Which Interreg Europe projects deal with waste management?",
 ]
+DRAFT_EXAMPLE = (
+    "How can clusters and innovation vouchers support the green and digital transition of SMEs? "
+    "We are preparing an action plan for our region and look for good practices and support."
+)
 
 CSS = """
 .sources .source {border-left: 3px solid #3b7dd8; padding: 4px 10px; margin-bottom: 10px;}
 .sources blockquote {margin: 4px 0; color: #444; font-size: 0.92em;}
 .source-meta {color: #666; font-size: 0.85em;}
-#status {min-height: 1.5em; color: #555;}
+.sources-title {font-weight: 600; margin-bottom: 8px; color: #333;}
+#status, #draft-status, #lib-status {min-height: 1.5em; color: #555;}
+#draft-md textarea {font-family: ui-monospace, monospace; font-size: 0.9em;}
+#draft-preview {border: 1px solid #ddd; border-radius: 6px; padding: 8px 14px; max-height: 640px; overflow-y: auto;}
 """
 
 
@@ -43,24 +67,31 @@ def _history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Options of `Blocks.launch` that belong to the app: its CSS and the upload size limit."""
+    return {"css": CSS, "max_file_size": int(settings.max_file_mb * 1024 * 1024), "show_error": False}
+
+
 def build_app(comps: Components) -> gr.Blocks:
     """The whole app; tests build it on a temp store and drive it in a real browser."""
-    assistant = comps.assistant
-    choices = filter_choices(comps.store.documents())
+    assistant, retriever, settings = comps.assistant, comps.retriever, comps.settings
+    retriever.refresh(force=True)
+    choices = filter_choices(retriever.records)
 
+    # ---- Ask --------------------------------------------------------------------------------
     def respond(
         question: str, chat: list[dict[str, Any]], country: str | None, doc_type: str | None, topic: str | None
     ) -> Iterator[tuple[Any, ...]]:
         chat = list(chat or [])
         history = _history(chat)
         chat.append({"role": "user", "content": question})
-        yield chat, "", "⏳ Searching the library…", gr.update()
+        yield chat, "", "Searching the library…", gr.update()
         final: Answer | None = None
         try:
             for partial in assistant.ask_stream(question, history, _filters(country, doc_type, topic)):
                 final = partial
                 shown = [*chat, {"role": "assistant", "content": answer_markdown(partial)}]
-                yield shown, "", "✍️ Writing the answer…", gr.update()
+                yield shown, "", "Writing the answer…", gr.update()
         except HelpdeskError as exc:
             chat.append({"role": "assistant", "content": f"⚠️ {exc}"})
             yield chat, "", f"⚠️ {exc}", gr.update()
@@ -83,9 +114,72 @@ def build_app(comps: Components) -> gr.Blocks:
             return f"⚠️ {exc}", "[]"
         return answer_markdown(answer), citations_json(answer)
 
+    # ---- Draft a reply ------------------------------------------------------------------------
+    def make_draft(request: str, region: str | None, topic: str | None) -> tuple[Any, str]:
+        try:
+            draft = draft_reply(assistant, request, region=region or None, topic=topic or None)
+        except HelpdeskError as exc:
+            return gr.update(), f"⚠️ {exc}"
+        return draft.to_markdown(), draft_status(draft)
+
+    def prepare_downloads(markdown: str, folder: str | None) -> tuple[Any, Any, str, str]:
+        if not (markdown or "").strip():
+            return gr.update(value=None), gr.update(value=None), "", folder or ""
+        folder = folder or tempfile.mkdtemp(prefix="helpdesk-draft-")
+        md_path, docx_path = export_files(markdown, folder)
+        return str(md_path), str(docx_path), markdown, folder
+
+    def api_draft(request: str, region: str = "", topic: str = "") -> str:
+        try:
+            return draft_reply(assistant, request, region=region or None, topic=topic or None).to_markdown()
+        except HelpdeskError as exc:
+            return f"⚠️ {exc}"
+
+    # ---- Library ------------------------------------------------------------------------------
+    def library_view(query: str = "") -> tuple[Any, ...]:
+        records = retriever.records
+        c = filter_choices(records)
+        return (
+            gr.update(value=document_rows(records, query)),
+            library_stats(records),
+            gr.update(choices=c["country"]),
+            gr.update(choices=c["doc_type"]),
+            gr.update(choices=c["topic"]),
+            gr.update(choices=c["topic"]),
+        )
+
+    def on_upload(
+        files: list[str] | None,
+        query: str,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008  (how Gradio attaches a progress bar)
+    ) -> Iterator[tuple[Any, ...]]:
+        paths = [Path(f) for f in files or []]
+        if not paths:
+            return
+        names = ", ".join(safe_upload_name(p.name) for p in paths)
+        yield f"Adding {names} to the library…", *library_view(query), gr.update()
+        report = ingest_uploads(
+            comps.pipeline,
+            retriever,
+            [(p, p.name) for p in paths],
+            settings.corpus_dir,
+            settings.max_file_mb,
+            progress=True,
+        )
+        yield report.markdown(), *library_view(query), gr.update(value=None)
+
+    def on_reindex(
+        query: str,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008  (how Gradio attaches a progress bar)
+    ) -> Iterator[tuple[Any, ...]]:
+        yield f"Re-indexing {settings.corpus_dir}…", *library_view(query)
+        report = reindex(comps.pipeline, retriever, settings.corpus_dir, progress=True)
+        yield report.markdown(), *library_view(query)
+
+    # ---- layout -------------------------------------------------------------------------------
     with gr.Blocks(title="Policy Helpdesk Assistant") as app:
         gr.Markdown("## Policy Helpdesk Assistant\nAsk about good practices, policy briefs and helpdesk replies.")
-        with gr.Tab("Ask", id="ask-tab"), gr.Row():
+        with gr.Tab("Ask", id="ask-tab", elem_id="ask-tab"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
                     label="Conversation",
@@ -108,10 +202,93 @@ def build_app(comps: Components) -> gr.Blocks:
                     doc_type = gr.Dropdown(choices["doc_type"], label="Document type", elem_id="f-type", value=None)
                     topic = gr.Dropdown(choices["topic"], label="Topic", elem_id="f-topic", value=None)
                 sources = gr.HTML(sources_html(None), elem_id="sources", label="Sources")
+
+        with gr.Tab("Draft a reply", id="draft-tab", elem_id="draft-tab"):
+            gr.Markdown(
+                "Paste a helpdesk request. The draft quotes the library with numbered references; edit it, "
+                "then download it as Markdown or Word."
+            )
+            with gr.Row():
+                with gr.Column(scale=3):
+                    request = gr.Textbox(
+                        label="Request", elem_id="draft-request", lines=5, placeholder="e.g. " + DRAFT_EXAMPLE
+                    )
+                with gr.Column(scale=2):
+                    region = gr.Textbox(
+                        label="Region or country (optional)", elem_id="draft-region", placeholder="e.g. Spain"
+                    )
+                    draft_topic = gr.Dropdown(
+                        choices["topic"],
+                        label="Topic (optional)",
+                        elem_id="draft-topic",
+                        value=None,
+                        allow_custom_value=True,
+                    )
+                    make = gr.Button("Draft a reply", variant="primary", elem_id="draft-button")
+            draft_state = gr.Markdown("", elem_id="draft-status")
+            with gr.Row():
+                editor = gr.Textbox(
+                    label="Draft (Markdown — edit freely; downloads follow your edits)",
+                    elem_id="draft-md",
+                    lines=26,
+                    max_lines=60,
+                    interactive=True,
+                )
+                preview = gr.Markdown("", elem_id="draft-preview", sanitize_html=True)
+            with gr.Row():
+                download_md = gr.DownloadButton("Download .md", elem_id="download-md", value=None)
+                download_docx = gr.DownloadButton(
+                    "Download .docx", elem_id="download-docx", value=None, variant="primary"
+                )
+            folder = gr.State("")
+
+        with gr.Tab("Library", id="library-tab", elem_id="library-tab"):
+            stats = gr.Markdown(library_stats(retriever.records), elem_id="lib-stats")
+            with gr.Row():
+                search = gr.Textbox(
+                    label="Search documents", elem_id="lib-search", placeholder="title, type, country, topic…", scale=4
+                )
+                reindex_button = gr.Button(f"Re-index {settings.corpus_dir.name}/", elem_id="reindex", scale=1)
+            table = gr.Dataframe(
+                value=document_rows(retriever.records),
+                headers=DOCUMENT_COLUMNS,
+                elem_id="lib-table",
+                interactive=False,
+                wrap=True,
+                max_height=420,
+                column_widths=["38%", "12%", "14%", "8%", "14%", "14%"],
+            )
+            upload = gr.File(
+                label=f"Add documents (MD, TXT, HTML, PDF; up to {settings.max_file_mb:g} MB each)",
+                file_count="multiple",
+                file_types=[".md", ".txt", ".html", ".htm", ".pdf"],
+                elem_id="upload",
+            )
+            lib_status = gr.Markdown("", elem_id="lib-status")
+
+        # ---- events ---------------------------------------------------------------------------
         inputs = [question, chat, country, doc_type, topic]
         outputs = [chat, question, status, sources]
         ask.click(respond, inputs, outputs, api_visibility="private")
         question.submit(respond, inputs, outputs, api_visibility="private")
         clear.click(lambda: ([], "", sources_html(None)), None, [chat, status, sources], api_visibility="private")
+
+        make.click(lambda: "Drafting from the library…", None, draft_state, api_visibility="private", queue=False).then(
+            make_draft, [request, region, draft_topic], [editor, draft_state], api_visibility="private"
+        )
+        editor.change(
+            prepare_downloads,
+            [editor, folder],
+            [download_md, download_docx, preview, folder],
+            api_visibility="private",
+            trigger_mode="always_last",
+        )
+
+        view_outputs = [table, stats, country, doc_type, topic, draft_topic]
+        search.change(lambda q: library_view(q)[0], search, table, api_visibility="private")
+        upload.upload(on_upload, [upload, search], [lib_status, *view_outputs, upload], api_visibility="private")
+        reindex_button.click(on_reindex, search, [lib_status, *view_outputs], api_visibility="private")
+
         gr.api(api_ask, api_name="ask")
+        gr.api(api_draft, api_name="draft")
     return app

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from bot.drafting import Draft
 from bot.types import Answer
 
 _MARK = re.compile(r"\[(\d{1,3})\]")
@@ -21,7 +22,7 @@ def answer_markdown(answer: Answer) -> str:
     """The chat message: escaped text with [n] linked to the sources panel; refusals look different."""
     body = escape_markdown_html(answer.text)
     if answer.refused:
-        lines = [f"🚫 **Not covered by the library.** {body}"]
+        lines = [f"> ⚠ **Not covered by the library.** {body}"]
         if answer.suggestions:
             lines.append("\n**You may also look at:**")
             for s in answer.suggestions:
@@ -39,7 +40,7 @@ def sources_html(answer: Answer | None) -> str:
     """The sources panel: per citation title, type, place, page/section, quote and link (all escaped)."""
     if answer is None or not answer.citations:
         return '<div class="sources-empty">Sources of the last answer appear here.</div>'
-    parts = ['<div class="sources">']
+    parts = ['<div class="sources"><div class="sources-title">Sources of the answer</div>']
     for c in answer.citations:
         place = ", ".join(x for x in (c.country, c.region) if x)
         meta = " · ".join(x for x in (c.doc_type.replace("_", " "), place, c.location()) if x)
@@ -51,7 +52,8 @@ def sources_html(answer: Answer | None) -> str:
         )
         quote = html.escape(c.quote[:900] + ("…" if len(c.quote) > 900 else ""))
         parts.append(
-            f'<div class="source" id="src-{c.n}"><div class="source-head"><b>[{c.n}] {html.escape(c.title)}</b></div>'
+            f'<div class="source" id="src-{c.n}" data-country="{html.escape(c.country, quote=True)}">'
+            f'<div class="source-head"><b>[{c.n}] {html.escape(c.title)}</b></div>'
             f'<div class="source-meta">{html.escape(meta)}</div>'
             f"<blockquote>{quote}</blockquote>{link}</div>"
         )
@@ -74,3 +76,14 @@ def filter_choices(records: dict[str, Any]) -> dict[str, list[str]]:
             types.add(rec.doc_type)
         topics.update(rec.topics)
     return {"country": sorted(countries), "doc_type": sorted(types), "topic": sorted(topics)}
+
+
+def draft_status(draft: Draft) -> str:
+    """One line under the Draft button: what the draft contains, or that the library does not cover it."""
+    if not draft.covered:
+        return "⚠ **Not covered by the library**: the draft says so; add documents in the Library tab."
+    practices = sum(len(s.practices) for s in draft.sections)
+    return (
+        f"✔ Draft ready: {len(draft.sections)} policy-insight section(s), {practices} practice summaries, "
+        f"{len(draft.services)} service(s), {len(draft.references)} reference(s). Edit it below, then download."
+    )
