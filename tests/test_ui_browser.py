@@ -246,3 +246,31 @@ def test_broken_pdf_upload_is_reported_and_the_app_keeps_answering(
     assert "[1]" in text and "apple growers" in text
     assert "Orchard innovation vouchers in Styria <b>pilot</b>" in page.locator("#sources").inner_text()
     shot(page, "06-answer-after-upload")
+
+
+@needs_chromium
+def test_html_and_scripts_in_questions_and_documents_never_run(page: Page, served: dict[str, Any]) -> None:
+    library: Path = served["library"]
+    (library / "xss-note.md").write_text(
+        "---\ntitle: Reindeer herding cluster <img src=x onerror=\"window.__xss='title'\">\ncountry: Finland\n"
+        "source_url: https://example.org/reindeer\n---\n# Reindeer herding cluster\n\n"
+        "The Lapland reindeer herding cluster <img src=x onerror=\"window.__xss='doc'\"> supports herders "
+        "with shared slaughterhouses. <script>window.__xss='script'</script> It was founded in Rovaniemi.\n"
+    )
+    comps = served["comps"]
+    comps.pipeline.run([library], progress=False)
+    comps.retriever.refresh(force=True)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    text = ask(page, "What does the Lapland reindeer herding cluster <img src=y onerror=alert(1)> offer herders?")
+    shot(page, "07-html-escaped")
+    assert page.evaluate("() => window.__xss") is None and dialogs == []
+    assert "slaughterhouses" in text
+    sources = page.locator("#sources").inner_text()
+    assert "<img src=x onerror=" in sources, "document HTML is shown as text in the sources panel"
+    assert page.locator("#sources img").count() == 0 and page.locator("#chat img[src='y']").count() == 0
+    user_bubble = page.locator('#chat [data-testid="user"]').last.inner_text()
+    assert "<img src=y onerror=alert(1)>" in user_bubble, "the question is echoed as text"
+    (library / "xss-note.md").unlink()
+    comps.pipeline.run([library], progress=False)
+    comps.retriever.refresh(force=True)

@@ -6,6 +6,7 @@ uploads and re-indexing from bot.ui.library (which calls the ingest pipeline).
 
 from __future__ import annotations
 
+import html
 import json
 import tempfile
 from collections.abc import Iterator
@@ -28,7 +29,14 @@ from bot.ui.library import (
     reindex,
     safe_upload_name,
 )
-from bot.ui.render import answer_markdown, citations_json, draft_status, filter_choices, sources_html
+from bot.ui.render import (
+    answer_markdown,
+    citations_json,
+    draft_status,
+    escape_markdown_html,
+    filter_choices,
+    sources_html,
+)
 
 EXAMPLES = [
     "How did other regions use innovation vouchers to get SMEs working with universities?",
@@ -63,7 +71,7 @@ def _history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
         content = m.get("content")
         if isinstance(content, list):
             content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-        out.append({"role": str(m.get("role", "")), "content": str(content or "")})
+        out.append({"role": str(m.get("role", "")), "content": html.unescape(str(content or ""))})
     return out
 
 
@@ -84,7 +92,7 @@ def build_app(comps: Components) -> gr.Blocks:
     ) -> Iterator[tuple[Any, ...]]:
         chat = list(chat or [])
         history = _history(chat)
-        chat.append({"role": "user", "content": question})
+        chat.append({"role": "user", "content": escape_markdown_html(question)})  # shown as text, never HTML
         yield chat, "", "Searching the library…", gr.update()
         final: Answer | None = None
         try:
