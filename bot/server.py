@@ -54,14 +54,24 @@ def create_api(comps: Components) -> FastAPI:
 
 
 def create_app(comps: Components, with_ui: bool = True) -> FastAPI:
-    """The JSON API, and the Gradio UI at `/` (when `with_ui`)."""
+    """The JSON API, and the Gradio UI at `/` (when `with_ui`).
+
+    With HELPDESK_STAFF_USERS set, `/` serves the public Ask tab only and `/staff` the whole app
+    (drafting and the library) behind Gradio's login.
+    """
     api = create_api(comps)
-    if with_ui:
-        import gradio as gr
+    if not with_ui:
+        return api
+    import gradio as gr
 
-        from bot.ui.app import build_app, launch_options
+    from bot.ui.app import build_app, launch_options
 
-        blocks = build_app(comps)
-        blocks.queue(default_concurrency_limit=8)
-        api = gr.mount_gradio_app(api, blocks, path="/", **launch_options(comps.settings))
-    return api
+    options = launch_options(comps.settings)
+    staff = comps.settings.staff_credentials()
+    if staff:
+        staff_app = build_app(comps, staff_tools=True)
+        staff_app.queue(default_concurrency_limit=8)
+        api = gr.mount_gradio_app(api, staff_app, path="/staff", auth=staff, **options)
+    public = build_app(comps, staff_tools=not staff)
+    public.queue(default_concurrency_limit=8)
+    return gr.mount_gradio_app(api, public, path="/", **options)

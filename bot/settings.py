@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     # serving
     host: str = "127.0.0.1"
     port: int = 7860
+    staff_users: str | None = None  # "alice:secret,bob:pw" → drafting and the library need a login at /staff
+
+    def staff_credentials(self) -> list[tuple[str, str]]:
+        """(user, password) pairs from HELPDESK_STAFF_USERS."""
+        pairs = []
+        for item in (self.staff_users or "").split(","):
+            user, sep, password = item.strip().partition(":")
+            if sep and user and password:
+                pairs.append((user, password))
+        return pairs
 
     @property
     def server_mode(self) -> bool:

@@ -80,8 +80,12 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     return {"css": CSS, "max_file_size": int(settings.max_file_mb * 1024 * 1024), "show_error": False}
 
 
-def build_app(comps: Components) -> gr.Blocks:
-    """The whole app; tests build it on a temp store and drive it in a real browser."""
+def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
+    """The app; tests build it on a temp store and drive it in a real browser.
+
+    `staff_tools=False` gives the public app: the Ask tab and the `ask` API only (drafting and the
+    library are then served by a second, password-protected app; see bot/server.py).
+    """
     assistant, retriever, settings = comps.assistant, comps.retriever, comps.settings
     retriever.refresh(force=True)
     choices = filter_choices(retriever.records)
@@ -211,68 +215,72 @@ def build_app(comps: Components) -> gr.Blocks:
                     topic = gr.Dropdown(choices["topic"], label="Topic", elem_id="f-topic", value=None)
                 sources = gr.HTML(sources_html(None), elem_id="sources", label="Sources")
 
-        with gr.Tab("Draft a reply", id="draft-tab", elem_id="draft-tab"):
-            gr.Markdown(
-                "Paste a helpdesk request. The draft quotes the library with numbered references; edit it, "
-                "then download it as Markdown or Word."
-            )
-            with gr.Row():
-                with gr.Column(scale=3):
-                    request = gr.Textbox(
-                        label="Request", elem_id="draft-request", lines=5, placeholder="e.g. " + DRAFT_EXAMPLE
-                    )
-                with gr.Column(scale=2):
-                    region = gr.Textbox(
-                        label="Region or country (optional)", elem_id="draft-region", placeholder="e.g. Spain"
-                    )
-                    draft_topic = gr.Dropdown(
-                        choices["topic"],
-                        label="Topic (optional)",
-                        elem_id="draft-topic",
-                        value=None,
-                        allow_custom_value=True,
-                    )
-                    make = gr.Button("Draft a reply", variant="primary", elem_id="draft-button")
-            draft_state = gr.Markdown("", elem_id="draft-status")
-            with gr.Row():
-                editor = gr.Textbox(
-                    label="Draft (Markdown — edit freely; downloads follow your edits)",
-                    elem_id="draft-md",
-                    lines=26,
-                    max_lines=60,
-                    interactive=True,
+        if staff_tools:
+            with gr.Tab("Draft a reply", id="draft-tab", elem_id="draft-tab"):
+                gr.Markdown(
+                    "Paste a helpdesk request. The draft quotes the library with numbered references; edit it, "
+                    "then download it as Markdown or Word."
                 )
-                preview = gr.Markdown("", elem_id="draft-preview", sanitize_html=True)
-            with gr.Row():
-                download_md = gr.DownloadButton("Download .md", elem_id="download-md", value=None)
-                download_docx = gr.DownloadButton(
-                    "Download .docx", elem_id="download-docx", value=None, variant="primary"
-                )
-            folder = gr.State("")
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        request = gr.Textbox(
+                            label="Request", elem_id="draft-request", lines=5, placeholder="e.g. " + DRAFT_EXAMPLE
+                        )
+                    with gr.Column(scale=2):
+                        region = gr.Textbox(
+                            label="Region or country (optional)", elem_id="draft-region", placeholder="e.g. Spain"
+                        )
+                        draft_topic = gr.Dropdown(
+                            choices["topic"],
+                            label="Topic (optional)",
+                            elem_id="draft-topic",
+                            value=None,
+                            allow_custom_value=True,
+                        )
+                        make = gr.Button("Draft a reply", variant="primary", elem_id="draft-button")
+                draft_state = gr.Markdown("", elem_id="draft-status")
+                with gr.Row():
+                    editor = gr.Textbox(
+                        label="Draft (Markdown — edit freely; downloads follow your edits)",
+                        elem_id="draft-md",
+                        lines=26,
+                        max_lines=60,
+                        interactive=True,
+                    )
+                    preview = gr.Markdown("", elem_id="draft-preview", sanitize_html=True)
+                with gr.Row():
+                    download_md = gr.DownloadButton("Download .md", elem_id="download-md", value=None)
+                    download_docx = gr.DownloadButton(
+                        "Download .docx", elem_id="download-docx", value=None, variant="primary"
+                    )
+                folder = gr.State("")
 
-        with gr.Tab("Library", id="library-tab", elem_id="library-tab"):
-            stats = gr.Markdown(library_stats(retriever.records), elem_id="lib-stats")
-            with gr.Row():
-                search = gr.Textbox(
-                    label="Search documents", elem_id="lib-search", placeholder="title, type, country, topic…", scale=4
+            with gr.Tab("Library", id="library-tab", elem_id="library-tab"):
+                stats = gr.Markdown(library_stats(retriever.records), elem_id="lib-stats")
+                with gr.Row():
+                    search = gr.Textbox(
+                        label="Search documents",
+                        elem_id="lib-search",
+                        placeholder="title, type, country, topic…",
+                        scale=4,
+                    )
+                    reindex_button = gr.Button(f"Re-index {settings.corpus_dir.name}/", elem_id="reindex", scale=1)
+                table = gr.Dataframe(
+                    value=document_rows(retriever.records),
+                    headers=DOCUMENT_COLUMNS,
+                    elem_id="lib-table",
+                    interactive=False,
+                    wrap=True,
+                    max_height=420,
+                    column_widths=["38%", "12%", "14%", "8%", "14%", "14%"],
                 )
-                reindex_button = gr.Button(f"Re-index {settings.corpus_dir.name}/", elem_id="reindex", scale=1)
-            table = gr.Dataframe(
-                value=document_rows(retriever.records),
-                headers=DOCUMENT_COLUMNS,
-                elem_id="lib-table",
-                interactive=False,
-                wrap=True,
-                max_height=420,
-                column_widths=["38%", "12%", "14%", "8%", "14%", "14%"],
-            )
-            upload = gr.File(
-                label=f"Add documents (MD, TXT, HTML, PDF; up to {settings.max_file_mb:g} MB each)",
-                file_count="multiple",
-                file_types=[".md", ".txt", ".html", ".htm", ".pdf"],
-                elem_id="upload",
-            )
-            lib_status = gr.Markdown("", elem_id="lib-status")
+                upload = gr.File(
+                    label=f"Add documents (MD, TXT, HTML, PDF; up to {settings.max_file_mb:g} MB each)",
+                    file_count="multiple",
+                    file_types=[".md", ".txt", ".html", ".htm", ".pdf"],
+                    elem_id="upload",
+                )
+                lib_status = gr.Markdown("", elem_id="lib-status")
 
         # ---- events ---------------------------------------------------------------------------
         inputs = [question, chat, country, doc_type, topic]
@@ -281,22 +289,24 @@ def build_app(comps: Components) -> gr.Blocks:
         question.submit(respond, inputs, outputs, api_visibility="private")
         clear.click(lambda: ([], "", sources_html(None)), None, [chat, status, sources], api_visibility="private")
 
-        make.click(lambda: "Drafting from the library…", None, draft_state, api_visibility="private", queue=False).then(
-            make_draft, [request, region, draft_topic], [editor, draft_state], api_visibility="private"
-        )
-        editor.change(
-            prepare_downloads,
-            [editor, folder],
-            [download_md, download_docx, preview, folder],
-            api_visibility="private",
-            trigger_mode="always_last",
-        )
+        if staff_tools:
+            make.click(
+                lambda: "Drafting from the library…", None, draft_state, api_visibility="private", queue=False
+            ).then(make_draft, [request, region, draft_topic], [editor, draft_state], api_visibility="private")
+            editor.change(
+                prepare_downloads,
+                [editor, folder],
+                [download_md, download_docx, preview, folder],
+                api_visibility="private",
+                trigger_mode="always_last",
+            )
 
-        view_outputs = [table, stats, country, doc_type, topic, draft_topic]
-        search.change(lambda q: library_view(q)[0], search, table, api_visibility="private")
-        upload.upload(on_upload, [upload, search], [lib_status, *view_outputs, upload], api_visibility="private")
-        reindex_button.click(on_reindex, search, [lib_status, *view_outputs], api_visibility="private")
+            view_outputs = [table, stats, country, doc_type, topic, draft_topic]
+            search.change(lambda q: library_view(q)[0], search, table, api_visibility="private")
+            upload.upload(on_upload, [upload, search], [lib_status, *view_outputs, upload], api_visibility="private")
+            reindex_button.click(on_reindex, search, [lib_status, *view_outputs], api_visibility="private")
 
         gr.api(api_ask, api_name="ask")
-        gr.api(api_draft, api_name="draft")
+        if staff_tools:
+            gr.api(api_draft, api_name="draft")
     return app
