@@ -230,6 +230,26 @@ class ChunkStore:
         out.sort(key=lambda c: (c.doc_id, c.chunk_index))
         return out
 
+    def current_chunks_with_embeddings(self) -> list[tuple[Chunk, list[float], str]]:
+        """(chunk, embedding, embed hash) of every current chunk: for copying an index (benchmarks)."""
+        records = self.documents()
+        out = []
+        for cid, meta, text in self._iter_raw(["metadatas", "documents"]):
+            rec = records.get(str(meta.get("doc_id")))
+            if rec is not None and rec.version == meta.get("version"):
+                out.append((cid, meta, text))
+        vectors: dict[str, list[float]] = {}
+        ids = [cid for cid, _, _ in out]
+        for i in range(0, len(ids), _PAGE):
+            res = self._call("reading embeddings", self.chunks.get, ids=ids[i : i + _PAGE], include=["embeddings"])
+            vectors.update(
+                {cid: [float(x) for x in emb] for cid, emb in zip(res["ids"], res["embeddings"], strict=True)}
+            )
+        return [
+            (Chunk.from_metadata(cid, text or "", meta), vectors[cid], str(meta.get("embed_hash", "")))
+            for cid, meta, text in out
+        ]
+
     def count_chunks(self) -> int:
         """Raw number of stored chunks (current and stale)."""
         return int(self._call("counting chunks", self.chunks.count))

@@ -19,7 +19,6 @@ import numpy as np
 
 from bot.components import build_components
 from bot.settings import Settings
-from bot.types import Chunk
 from evals.bench import machine_info, parse_scales
 from evals.dataset import load_questions
 
@@ -38,21 +37,15 @@ def replicate_store(base_settings: Settings, target: Settings, copies: int) -> t
     start = time.perf_counter()
     base = build_components(base_settings).store
     records = base.documents()
-    raw = base.chunks.get(include=["embeddings", "metadatas", "documents"])
-    rows = [
-        (cid, meta, text, emb)
-        for cid, meta, text, emb in zip(raw["ids"], raw["metadatas"], raw["documents"], raw["embeddings"], strict=True)
-        if records.get(str(meta["doc_id"])) and records[str(meta["doc_id"])].version == meta["version"]
-    ]
+    rows = base.current_chunks_with_embeddings()
     store = build_components(target).store
     for k in range(copies):
         suffix = "" if k == 0 else f"-copy{k}"
         chunks, vecs, hashes = [], [], []
-        for cid, meta, text, emb in rows:
-            c = Chunk.from_metadata(cid, text, meta)
-            chunks.append(replace(c, id=f"{cid}{suffix}", doc_id=f"{c.doc_id}{suffix}"))
-            vecs.append(list(emb))
-            hashes.append(str(meta.get("embed_hash", "")))
+        for c, emb, embed_hash in rows:
+            chunks.append(replace(c, id=f"{c.id}{suffix}", doc_id=f"{c.doc_id}{suffix}"))
+            vecs.append(emb)
+            hashes.append(embed_hash)
         for i in range(0, len(chunks), 1000):
             store.add_chunks(chunks[i : i + 1000], vecs[i : i + 1000], hashes[i : i + 1000])
         for rec in records.values():

@@ -71,3 +71,24 @@ def test_bench_ingest_scales(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         assert run["pipeline_vs_raw"] > 0 and run["pipeline_vs_raw_cpu"] > 0
         assert run["raw_chunks_per_s"] > 0 and run["chunks_per_s"] > 0
         assert run["peak_rss_mb"] > 0 and run["index_mb"] > 0
+
+
+def test_bench_query_writes_per_stage_latency_per_scale(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"id": "a", "question": "Who organised the CLUSTERIX 2.0 final workshop?", "gold_doc_ids": []}\n'
+        '{"id": "b", "question": "How big are innovation vouchers for SMEs?", "gold_doc_ids": []}\n'
+    )
+    out = tmp_path / "bench"
+    args = ["bench", "query", "--scale", "1,3", "--corpus", str(_small_corpus(tmp_path))]
+    assert main([*args, "--questions", str(questions), "--repeats", "1", "--out", str(out)]) == 0
+    report = json.loads((out / "query.json").read_text())
+    x1, x3 = report["runs"]
+    assert (x1["scale"], x3["scale"]) == (1, 3)
+    assert x3["chunks"] == 3 * x1["chunks"] > 0 and x3["documents"] == 3 * x1["documents"] == 12
+    for run in (x1, x3):
+        assert run["queries"] == 2
+        for stage in ("embed_ms", "retrieval_ms", "answer_ms", "end_to_end_ms"):
+            assert 0 <= run[stage]["p50"] <= run[stage]["p95"] <= run[stage]["max"]
+        assert run["end_to_end_ms"]["p50"] > 0
+    assert "| ×3 | 12 |" in (out / "query.md").read_text()
