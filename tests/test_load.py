@@ -20,13 +20,18 @@ def _questions() -> list[str]:
     return [q.question for q in load_questions(DEV_SET) if not q.history]
 
 
-def test_eight_users_embedded_store(eval_components) -> None:
+def _load_step(comps, users: int, seconds: float) -> dict:
+    """Serve the app's API on a free loopback port and run one bounded load step against it."""
     port = free_port()
-    server = serve_in_thread(create_app(eval_components, with_ui=False), port)
+    server = serve_in_thread(create_app(comps, with_ui=False), port)
     try:
-        step = run_users(f"http://127.0.0.1:{port}", users=8, seconds=20, questions=_questions())
+        return run_users(f"http://127.0.0.1:{port}", users=users, seconds=seconds, questions=_questions())
     finally:
         server.should_exit = True
+
+
+def test_eight_users_embedded_store(eval_components) -> None:
+    step = _load_step(eval_components, users=8, seconds=20)
     assert step["requests"] >= 8 and step["errors"] == 0 and step["cross_talk"] == 0, step
 
 
@@ -37,12 +42,7 @@ def test_eight_users_chroma_server(chroma_server, library, real_embedder, tmp_pa
     comps = build_components(settings, embedder=real_embedder, use_llm=False)
     comps.pipeline.run([library], progress=False)
     comps.assistant.warm_up()
-    port = free_port()
-    server = serve_in_thread(create_app(comps, with_ui=False), port)
-    try:
-        step = run_users(f"http://127.0.0.1:{port}", users=8, seconds=10, questions=_questions())
-    finally:
-        server.should_exit = True
+    step = _load_step(comps, users=8, seconds=10)
     assert step["requests"] >= 8 and step["errors"] == 0 and step["cross_talk"] == 0, step
 
 
