@@ -164,13 +164,11 @@ class ChunkStore:
         if nodes:
             self._call("writing chunks", self.vector_store.add, nodes)
 
-    def delete_chunks(self, doc_id: str, except_version: str | None = None, only_version: str | None = None) -> None:
-        """Delete a document's chunks (all, all but one version, or one version)."""
+    def delete_chunks(self, doc_id: str, except_version: str | None = None) -> None:
+        """Delete a document's chunks (all of them, or all but one version)."""
         where: dict[str, Any] = {"doc_id": doc_id}
         if except_version is not None:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": except_version}}]}
-        elif only_version is not None:
-            where = {"$and": [{"doc_id": doc_id}, {"version": only_version}]}
         self._call("deleting chunks", self.chunks.delete, where=where)
 
     def cached_embeddings(self, embed_hashes: Iterable[str]) -> dict[str, list[float]]:

@@ -190,8 +190,8 @@ class IngestPipeline:
         if not chunks:
             raise IngestError(source.path, "no text to index after parsing")
         vectors, hashes = self._embed(chunks)
-        # atomic per document: write new chunks, commit the version, then drop other versions
-        self.store.delete_chunks(doc.doc_id, only_version=version)  # leftovers of a killed run
+        # atomic per document: write new chunks, commit the version, then drop other versions.
+        # Leftovers of a killed run were already deleted by repair() at the start of this run.
         self.store.add_chunks(chunks, vectors, hashes)
         record = DocumentRecord(
             doc_id=doc.doc_id,
@@ -212,7 +212,8 @@ class IngestPipeline:
         )
         self.store.commit_document(record)
         records[doc.doc_id] = record
-        self.store.delete_chunks(doc.doc_id, except_version=version)
+        if existing is not None:  # a new document has no other version to drop
+            self.store.delete_chunks(doc.doc_id, except_version=version)
         if old is not None and old.doc_id != doc.doc_id:
             self.store.remove_document(old.doc_id)
             records.pop(old.doc_id, None)

@@ -135,10 +135,10 @@ def test_crash_at_each_write_step_is_repaired(step: str, library: Path, embedder
     else:
         real_delete = store.delete_chunks
 
-        def delete(doc_id, except_version=None, only_version=None):
+        def delete(doc_id, except_version=None):
             if except_version is not None:
                 raise Crash()
-            return real_delete(doc_id, except_version=except_version, only_version=only_version)
+            return real_delete(doc_id, except_version=except_version)
 
         monkeypatch.setattr(store, "delete_chunks", delete)
     with pytest.raises(Crash):
