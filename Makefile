@@ -67,6 +67,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/helpdesk bench ingest --scale 1,10 --pdf-dir $(SHARED)/corpus-pdf --out bench-out
 	$(BIN)/helpdesk bench query --scale 1,10,50 --out bench-out
+	$(BIN)/helpdesk bench load --users 1,4,16,32 --seconds 30 --out bench-out
 
 clean:
 	rm -rf .index .pytest_cache .ruff_cache artifacts bench-out eval-out
