@@ -24,7 +24,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from bot.components import build_components
 
     settings = _settings()
-    comps = build_components(settings)
+    comps = build_components(settings, use_llm=False, reset_index=args.reset)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
     summary = comps.pipeline.run(
         paths,

@@ -27,10 +27,12 @@ class Components:
     assistant: Assistant
 
 
-def build_components(settings: Settings, embedder: OfflineEmbedding | None = None, use_llm: bool = True) -> Components:
+def build_components(
+    settings: Settings, embedder: OfflineEmbedding | None = None, use_llm: bool = True, reset_index: bool = False
+) -> Components:
     """Open the store and wire the pipeline; the embedder may be passed in (tests count its calls)."""
     embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size)
-    store = ChunkStore.open(settings, embedder.model_name, embedder.dim)
+    store = ChunkStore.open(settings, embedder.model_name, embedder.dim, reset=reset_index)
     lock_dir = settings.chroma_path if not settings.server_mode else settings.chroma_path / "server-locks"
     pipeline = IngestPipeline(
         store=store,

@@ -114,3 +114,26 @@ def test_reset_rebuilds(backend_settings: Settings, library: Path, embedder) -> 
     summary = comps.pipeline.run([library], reset=True, progress=False)
     assert summary.added == len(SUBSET)
     assert len(comps.store.documents()) == len(SUBSET)
+
+
+def test_another_embedding_model_needs_a_reindex_said_clearly(tmp_path: Path, library: Path, monkeypatch) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    from bot.errors import IndexMismatch
+    from bot.models import load_embedder
+
+    settings = Settings(chroma_path=tmp_path / "idx", embed_model="random")
+    build_components(settings, embedder=load_embedder("random")).pipeline.run([library], progress=False)
+    with pytest.raises(IndexMismatch, match=r"built with the embedding model 'random' \(64-d\).*ingest --reset"):
+        build_components(Settings(chroma_path=tmp_path / "idx"))
+    env = {**os.environ, "HELPDESK_CHROMA_PATH": str(tmp_path / "idx"), "HELPDESK_CORPUS_DIR": str(library)}
+    cli = [sys.executable, "-m", "bot.cli"]
+    res = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "ingest --reset" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([*cli, "ingest", "--reset", "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and f"added {len(SUBSET)}," in res.stdout
+    assert build_components(Settings(chroma_path=tmp_path / "idx")).embedder.model_name == "use-multilingual"
