@@ -46,6 +46,7 @@ def build_components(
     offline = ExtractiveAnswerer(
         embed=lambda texts: embedder.encode(texts, is_query=False),
         idf=lambda t: retriever.lexical_index.idf(t),
+        passage_terms=lambda chunk: retriever.lexical_index.terms_of(chunk),
     )
     llm = None
     if use_llm and settings.llm_enabled:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.lexical import QUESTION_WORDS, guess_language, proper_names, term_set, terms
+from bot.lexical import QUESTION_WORDS, guess_language, proper_names, terms
 from bot.retrieval import LexicalIndex, Retrieval
 
 UNKNOWN_TERM_IDF = 9.0
@@ -60,7 +60,7 @@ def assess(question: str, retrieval: Retrieval, lexical: LexicalIndex, config: R
     total = sum(idf.values()) or 1.0
     best, missing = 0.0, list(q_terms)
     for chunk in retrieval.chunks[: config.passages]:
-        present = term_set(chunk.embed_text())
+        present = lexical.terms_of(chunk)
         cov = sum(w for t, w in idf.items() if t in present) / total
         if cov > best:
             best, missing = cov, [t for t in q_terms if t not in present]

@@ -54,6 +54,7 @@ class LexicalIndex:
     def __init__(self, chunks: list[Chunk]) -> None:
         self.chunks = chunks
         corpus = [terms(c.embed_text()) for c in chunks]
+        self._term_sets = {c.id: frozenset(doc) for c, doc in zip(chunks, corpus, strict=True)}
         self.vocab: dict[str, int] = {}
         ids = [[self.vocab.setdefault(t, len(self.vocab)) for t in doc] or [] for doc in corpus]
         self.bm25 = bm25s.BM25()
@@ -63,6 +64,11 @@ class LexicalIndex:
                 self.df[t] = self.df.get(t, 0) + 1
         if chunks:
             self.bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=self.vocab), show_progress=False)
+
+    def terms_of(self, chunk: Chunk) -> frozenset[str]:
+        """The content terms of a chunk's title, section and text (cached at index time)."""
+        cached = self._term_sets.get(chunk.id)
+        return cached if cached is not None else frozenset(terms(chunk.embed_text()))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over the chunks (BM25's formula)."""

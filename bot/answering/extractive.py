@@ -55,9 +55,11 @@ class ExtractiveAnswerer:
         embed: Callable[[list[str]], np.ndarray] | None = None,
         idf: Callable[[str], float] | None = None,
         config: ExtractiveConfig | None = None,
+        passage_terms: Callable[[Chunk], frozenset[str] | set[str]] | None = None,
     ) -> None:
         self.embed = embed
         self.idf = idf or (lambda t: 1.0)
+        self.passage_terms = passage_terms or (lambda chunk: term_set(chunk.embed_text()))
         self.config = config or ExtractiveConfig()
 
     def _candidates(self, passages: Sequence[Chunk]) -> list[_Candidate]:
@@ -87,7 +89,8 @@ class ExtractiveAnswerer:
             dense = np.clip(vecs[1:] @ vecs[0], 0.0, 1.0)
         # a sentence is only as relevant as its passage: one from a passage without the question's key
         # terms ("ClusterFY") must not win on generic words ("lead partner")
-        passage_cov = [sum(w for t, w in weights.items() if t in term_set(p.embed_text())) / total for p in passages]
+        passage_terms = [self.passage_terms(p) for p in passages]
+        passage_cov = [sum(w for t, w in weights.items() if t in pt) / total for pt in passage_terms]
         for c, d in zip(cands, dense, strict=True):
             overlap = sum(w for t, w in weights.items() if t in c.terms) / total
             base = cfg.w_dense * float(d) + cfg.w_terms * overlap + cfg.w_rank / (1 + c.passage)
