@@ -15,7 +15,7 @@ from bot.prompts import LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT, UNSAFE_LLM_NO
 from bot.refusal import Evidence, RefusalConfig, assess
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.safety import is_instruction, leaks_system_prompt
-from bot.types import Answer, Chunk, Citation, Filters
+from bot.types import Answer, Citation, Filters
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -197,9 +197,3 @@ class Assistant:
             standalone_question=standalone,
             suggestions=suggestions,
         )
-
-
-def passages_of(answer: Answer) -> list[Chunk]:
-    """The chunks an answer's citations point to."""
-    by_id = {c.id: c for c in answer.chunks}
-    return [by_id[c.chunk_id] for c in answer.citations if c.chunk_id in by_id]

@@ -9,7 +9,6 @@ REFUSAL_TEXT = (
     "The library does not cover this question: none of its documents contains the information asked for, "
     "so I cannot give a grounded answer."
 )
-REFUSAL_SUGGESTIONS = "You may also look at:"
 
 LLM_DOWN_NOTICE = (
     "The language model endpoint could not be reached ({reason}); this is the offline answer built from "
