@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
 from bot.assistant import clean_question
+from bot.draft_records import MARKER as _MARKER
 from bot.draft_records import Draft, InsightSection, Practice, Reference, ServiceNote
 from bot.draft_records import escape_tags as _esc
 from bot.lexical import QUESTION_WORDS, fold, proper_names, sentences, term_set, terms, words
@@ -64,7 +65,6 @@ LETTER_WORDS = frozenset(
 _OFFER = re.compile(r"\b(?:offers?|offered|services?|platform|we|our|organised|run)\b", re.I)
 _DEFINES = re.compile(r"\b(?:is|are|offers?|provides?|allows?|helps?|gives?|brings?|lets?)\b", re.I)
 _OUR_VOICE = re.compile(r"\b(?:we|our|us)\b", re.I)
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _DEAD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:#[^)]*)?\)")
 
 

@@ -38,12 +38,25 @@ SUBSET = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test touches the real index, .env or a real endpoint."""
+def clear_helpdesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove every HELPDESK_* and OPENAI_* setting, so tests never use a real index or endpoint."""
     for key in list(os.environ):
         if key.startswith("HELPDESK_") or key in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
             monkeypatch.delenv(key, raising=False)
+
+
+def copy_subset(dest: Path) -> Path:
+    """A writable copy of the representative slice of the corpus in `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in SUBSET:
+        shutil.copy(CORPUS / name, dest / name)
+    return dest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test touches the real index, .env or a real endpoint."""
+    clear_helpdesk_env(monkeypatch)
     monkeypatch.setenv("HELPDESK_CHROMA_PATH", str(tmp_path / "index"))
     monkeypatch.chdir(tmp_path)
 
@@ -101,11 +114,7 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
 @pytest.fixture
 def library(tmp_path: Path) -> Path:
     """A writable copy of the representative slice of the corpus."""
-    lib = tmp_path / "library"
-    lib.mkdir()
-    for name in SUBSET:
-        shutil.copy(CORPUS / name, lib / name)
-    return lib
+    return copy_subset(tmp_path / "library")
 
 
 EVAL_INDEX = ROOT / ".cache" / "test-eval-index"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from bot.export import export_docx, export_markdown
 from bot.models import OfflineEmbedding
 from bot.settings import Settings
 from bot.ui.library import document_rows, ingest_uploads, safe_upload_name, save_upload, upload_target
-from tests.conftest import ADVERSARIAL, CORPUS, SUBSET
+from tests.conftest import ADVERSARIAL, clear_helpdesk_env, copy_subset
 
 SEED_REQUEST = "How can clusters and innovation vouchers support the green and digital transition of SMEs?"
 MARKER = re.compile(r"\[(\d+)\]")
@@ -29,14 +28,9 @@ MARKER = re.compile(r"\[(\d+)\]")
 def comps(real_embedder: OfflineEmbedding, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Components]:
     """The corpus slice (and the prompt-injection note) in a temp index, shared by the module's tests."""
     with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith("HELPDESK_") or key in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
-                mp.delenv(key)
+        clear_helpdesk_env(mp)
         root = tmp_path_factory.mktemp("drafting")
-        library = root / "library"
-        library.mkdir()
-        for name in SUBSET:
-            shutil.copy(CORPUS / name, library / name)
+        library = copy_subset(root / "library")
         shutil.copy(ADVERSARIAL / "injection-note.md", library / "injection-note.md")
         settings = Settings(chroma_path=root / "index", corpus_dir=library, collection="drafting")
         c = build_components(settings, embedder=real_embedder, use_llm=False)

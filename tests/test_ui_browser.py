@@ -6,7 +6,6 @@ artifacts/screenshots/ (git-ignored) and the Ask tab's is copied to docs/ask-tab
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from bot.components import Components, build_components
 from bot.models import OfflineEmbedding
 from bot.settings import Settings
 from bot.ui.app import build_app, launch_options
-from tests.conftest import CORPUS, ROOT, SUBSET
+from tests.conftest import ROOT, clear_helpdesk_env, copy_subset
 from tests.servers import free_port
 
 pytestmark = pytest.mark.browser
@@ -49,14 +48,9 @@ needs_chromium = pytest.mark.skipif(
 def served(real_embedder: OfflineEmbedding, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app on a free loopback port over a temp index of the corpus slice; closed after the module."""
     with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith("HELPDESK_") or key in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
-                mp.delenv(key)
+        clear_helpdesk_env(mp)
         root = tmp_path_factory.mktemp("ui")
-        library = root / "library"
-        library.mkdir()
-        for name in SUBSET:
-            shutil.copy(CORPUS / name, library / name)
+        library = copy_subset(root / "library")
         settings = Settings(chroma_path=root / "index", corpus_dir=library, collection="ui-test")
         comps: Components = build_components(settings, embedder=real_embedder, use_llm=False)
         summary = comps.pipeline.run([library], progress=False)
