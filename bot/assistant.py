@@ -116,7 +116,9 @@ class Assistant:
         t1 = time.perf_counter()
         retrieval = self.retriever.retrieve(standalone, k=self.config.retrieve_k, filters=filters)
         t2 = time.perf_counter()
-        evidence = assess(standalone, retrieval, self.retriever.lexical_index, self.refusal)
+        evidence = assess(
+            standalone, retrieval, self.retriever.lexical_index, self.refusal, passages=self.config.passages
+        )
         timings = {"condense_ms": (t1 - t0) * 1000, "retrieve_ms": (t2 - t1) * 1000, **retrieval.timings}
         return q, hist, standalone, retrieval, evidence, timings
 

@@ -128,7 +128,7 @@ class ReplyDrafter:
         self.selector = ExtractiveAnswerer(
             embed=base.embed,
             idf=base.idf,
-            config=ExtractiveConfig(passages=3, max_sentences=12, max_words=600, relative_floor=0.0),
+            config=ExtractiveConfig(max_sentences=12, max_words=600, relative_floor=0.0),
         )
 
     # ---- evidence ---------------------------------------------------------------------------

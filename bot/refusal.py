@@ -32,7 +32,6 @@ class RefusalConfig:
     min_coverage: float = 0.5
     min_dense_foreign: float = 0.38
     min_dense: float = 0.15
-    passages: int = 5
 
 
 @dataclass
@@ -53,13 +52,15 @@ def key_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
 
 
-def assess(question: str, retrieval: Retrieval, lexical: LexicalIndex, config: RefusalConfig) -> Evidence:
-    """Decide whether the retrieved passages can answer the question."""
+def assess(
+    question: str, retrieval: Retrieval, lexical: LexicalIndex, config: RefusalConfig, passages: int = 5
+) -> Evidence:
+    """Decide whether the top `passages` retrieved passages (those the answerer sees) can answer the question."""
     q_terms = key_terms(question)
     idf = {t: (lexical.idf(t) if t in lexical.df else UNKNOWN_TERM_IDF) for t in q_terms}
     total = sum(idf.values()) or 1.0
     best, missing = 0.0, list(q_terms)
-    for chunk in retrieval.chunks[: config.passages]:
+    for chunk in retrieval.chunks[:passages]:
         present = lexical.terms_of(chunk)
         cov = sum(w for t, w in idf.items() if t in present) / total
         if cov > best:
@@ -74,7 +75,7 @@ def assess(question: str, retrieval: Retrieval, lexical: LexicalIndex, config: R
     language = guess_language(question)
     ev = Evidence(coverage=best, dense_top=dense_top, agree=agree, language=language, missing=missing)
     unknown_names = [n for n in proper_names(question) if (ts := terms(n)) and all(t not in lexical.df for t in ts)]
-    top_text = " ".join(f"{c.embed_text()} {c.published}" for c in retrieval.chunks[: config.passages])
+    top_text = " ".join(f"{c.embed_text()} {c.published}" for c in retrieval.chunks[:passages])
     missing_years = [y for y in re.findall(r"\b(?:19|20)\d\d\b", question) if y not in top_text]
     if not retrieval.chunks:
         ev.answerable, ev.reason = False, "nothing retrieved"

@@ -152,3 +152,31 @@ def test_follow_up_heuristic_carries_the_subject() -> None:
     standalone = "Which regional innovation clusters did Piedmont establish in its S3 areas?"
     assert not needs_context(standalone, history) and condense(standalone, history) == standalone
     assert not needs_context("Which two clusters does it connect?", [])
+
+
+def test_k_sets_the_passages_of_every_stage(eval_components) -> None:
+    """`helpdesk eval --k N` (AskConfig.passages) reaches the refusal step and the answerer, not only the prompt."""
+    from bot.refusal import assess
+    from bot.retrieval import Retrieval
+
+    retriever, assistant = eval_components.retriever, eval_components.assistant
+    question = "Who is the lead partner of ClusterFY?"
+    retrieval = retriever.retrieve(question, k=20)
+    gold = next(c for c in retrieval.chunks if "MITA" in c.text)
+    others = [c for c in retrieval.chunks if "ClusterFY" not in c.embed_text() and "MITA" not in c.text][:6]
+    assert len(others) == 6
+    moved = Retrieval(query=question, chunks=[*others, gold], dense=retrieval.dense, lexical=retrieval.lexical)
+    lexical = retriever.lexical_index
+    near = assess(question, moved, lexical, assistant.refusal, passages=5)
+    far = assess(question, moved, lexical, assistant.refusal, passages=7)
+    assert not near.answerable and "clusterfy" in near.missing
+    assert far.answerable and far.coverage > near.coverage
+    draft = assistant.offline.answer(question, moved.chunks[:7], [])
+    assert "[7]" in draft.text and "MITA" in draft.text
+
+    assistant.config.passages = 1
+    try:
+        answer = assistant.ask(question)
+    finally:
+        assistant.config.passages = 5
+    assert [c.n for c in answer.citations] == [1] and len({c.chunk_id for c in answer.citations}) == 1

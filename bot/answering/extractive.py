@@ -25,7 +25,6 @@ from bot.types import Chunk
 class ExtractiveConfig:
     """Knobs of sentence selection."""
 
-    passages: int = 5
     max_sentences: int = 3
     max_words: int = 110
     relative_floor: float = 0.7
@@ -64,7 +63,7 @@ class ExtractiveAnswerer:
 
     def _candidates(self, passages: Sequence[Chunk]) -> list[_Candidate]:
         out = []
-        for p, chunk in enumerate(passages[: self.config.passages]):
+        for p, chunk in enumerate(passages):
             for i, sent in enumerate(sentences(chunk.text)):
                 words = sent.split()
                 if len(words) < 4 or len(words) > 80 or is_instruction(sent):
