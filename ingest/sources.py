@@ -12,6 +12,7 @@ from ingest.loaders import SUPPORTED_EXTENSIONS
 from ingest.loaders.pdf import sidecar_path
 
 SIDECAR_SUFFIX = ".meta.yaml"
+SYMLINK_REASON = "symbolic link (not followed: only files stored inside the library folder are ingested)"
 
 
 @dataclass
@@ -50,6 +51,8 @@ def content_hash(path: Path, max_mb: float) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     side = sidecar_path(path)
+    if side.is_symlink():
+        raise IngestError(side, SYMLINK_REASON)
     if side.exists():
         h.update(b"\0sidecar\0")
         h.update(side.read_bytes())
@@ -61,16 +64,31 @@ def version_of(content: str, signature: str) -> str:
     return hashlib.sha256(f"{content}\n{signature}".encode()).hexdigest()[:32]
 
 
-def _candidates(folder: Path) -> list[Path]:
-    out = []
+def outside_reason(path: Path, root: Path) -> str | None:
+    """Why `path` must not be read as part of the library `root` (a link, or not inside it), or None."""
+    if path.is_symlink():
+        return SYMLINK_REASON
+    if not path.resolve().is_relative_to(root.resolve()):
+        return "outside the library folder (not followed)"
+    return None
+
+
+def _candidates(folder: Path) -> tuple[list[Path], list[IngestError]]:
+    """Regular files under `folder` (hidden ones and sidecars skipped); links are refused, never followed."""
+    out: list[Path] = []
+    refused: list[IngestError] = []
     for p in sorted(folder.rglob("*")):
         rel_parts = p.relative_to(folder).parts
-        if any(part.startswith(".") for part in rel_parts) or not p.is_file():
+        if any(part.startswith(".") for part in rel_parts):
             continue
-        if p.name.endswith(SIDECAR_SUFFIX):
+        reason = outside_reason(p, folder)
+        if reason:  # a link (to a file or a folder) could expose any file the app can read
+            refused.append(IngestError(p, reason))
+            continue
+        if not p.is_file() or p.name.endswith(SIDECAR_SUFFIX):
             continue
         out.append(p)
-    return out
+    return out, refused
 
 
 def discover(paths: list[Path], max_mb: float) -> tuple[list[SourceFile], list[IngestError], list[Path]]:
@@ -79,10 +97,15 @@ def discover(paths: list[Path], max_mb: float) -> tuple[list[SourceFile], list[I
     errors: list[IngestError] = []
     roots: list[Path] = []
     for given in paths:
+        if given.is_symlink() and not given.is_dir():
+            errors.append(IngestError(given, SYMLINK_REASON))
+            continue
         path = given.resolve()
         if path.is_dir():
             roots.append(path)
-            found = [(p, path) for p in _candidates(path)]
+            candidates, refused = _candidates(path)
+            errors.extend(refused)
+            found = [(p, path) for p in candidates]
         elif path.is_file():
             found = [(path, path.parent)]
         else:

@@ -78,7 +78,9 @@ def relative_source(path: Path, root: Path) -> str:
 
 
 def read_bytes_checked(path: Path, limits: LoaderLimits) -> bytes:
-    """Read a file, refusing over-large and empty ones."""
+    """Read a file, refusing links, over-large and empty ones."""
+    if path.is_symlink():  # checked again here: the file may have been swapped for a link since it was found
+        raise IngestError(path, "symbolic link (not followed: only files stored in the library folder are ingested)")
     try:
         size = path.stat().st_size
     except OSError as exc:

@@ -31,6 +31,9 @@ def sidecar_path(path: Path) -> Path:
 def read_sidecar(path: Path, warnings: list[str]) -> dict:
     """The sidecar's fields, or {} (bad YAML warns)."""
     side = sidecar_path(path)
+    if side.is_symlink():
+        warnings.append(f"{side}: metadata sidecar is a symbolic link (not followed); ignored")
+        return {}
     if not side.exists():
         return {}
     try:
