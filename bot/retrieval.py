@@ -46,6 +46,7 @@ class Retrieval:
     lexical: list[Chunk] = field(default_factory=list)
     query_terms: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    excluded: frozenset[str] = frozenset()
 
 
 class LexicalIndex:
@@ -55,6 +56,9 @@ class LexicalIndex:
         self.chunks = chunks
         corpus = [terms(c.embed_text()) for c in chunks]
         self._term_sets = {c.id: frozenset(doc) for c, doc in zip(chunks, corpus, strict=True)}
+        self._by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(chunks):
+            self._by_doc.setdefault(c.doc_id, []).append(i)
         self.vocab: dict[str, int] = {}
         ids = [[self.vocab.setdefault(t, len(self.vocab)) for t in doc] or [] for doc in corpus]
         self.bm25 = bm25s.BM25()
@@ -75,6 +79,24 @@ class LexicalIndex:
         n = len(self.chunks)
         df = self.df.get(term, 0)
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def known_without(self, term: str, excluded: frozenset[str]) -> bool:
+        """Whether some chunk outside the excluded documents uses the term (all chunks when none are excluded)."""
+        if term not in self.df:
+            return False
+        if not excluded:
+            return True
+        inside = sum(term in self._term_sets[self.chunks[i].id] for d in excluded for i in self._by_doc.get(d, []))
+        return self.df[term] > inside
+
+    def exclusion_mask(self, excluded: frozenset[str]) -> np.ndarray | None:
+        """Boolean mask of chunks outside the excluded documents (None when nothing is excluded)."""
+        if not excluded:
+            return None
+        keep = np.ones(len(self.chunks), dtype=bool)
+        for d in excluded:
+            keep[self._by_doc.get(d, [])] = False
+        return keep
 
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk for the query terms."""
@@ -152,21 +174,33 @@ class HybridRetriever:
         return self._lexical
 
     # ---- ranking ---------------------------------------------------------------------------
-    def retrieve(self, query: str, k: int = 10, filters: Filters | None = None) -> Retrieval:
-        """The top-k chunks for a query, with the dense and lexical rankings behind them."""
+    def retrieve(
+        self, query: str, k: int = 10, filters: Filters | None = None, exclude: frozenset[str] = frozenset()
+    ) -> Retrieval:
+        """The top-k chunks for a query, with the dense and lexical rankings behind them.
+
+        `exclude` (document ids) hides documents as if they were not in the library (the evals' leave-gold-out
+        negatives): the store query skips their chunks (asking for as many more neighbours as they hold, so
+        the dense top `dense_k` is exact) and the BM25 scores mask them. Unlike a re-ingest, BM25's idf
+        statistics still count them.
+        """
         t0 = time.perf_counter()
         self.refresh()
         lex_index, records = self._lexical, self._records
         t1 = time.perf_counter()
         q_vec = self.embed_query(query)
         t2 = time.perf_counter()
-        dense = self.store.query(q_vec, self.config.dense_k, filters=filters, current=records)
+        dense_k = self.config.dense_k
+        if exclude:
+            dense_k += sum(records[d].n_chunks for d in exclude if d in records)
+            records = {d: r for d, r in records.items() if d not in exclude}
+        dense = self.store.query(q_vec, dense_k, filters=filters, current=records)[: self.config.dense_k]
         t3 = time.perf_counter()
         q_terms = terms(query)
         scores = lex_index.scores(q_terms)
-        mask = lex_index.mask(filters)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
+        for mask in (lex_index.mask(filters), lex_index.exclusion_mask(exclude)):
+            if mask is not None:
+                scores = np.where(mask, scores, 0.0)
         order = np.argsort(-scores)[: self.config.lexical_k]
         lexical = []
         for i in order:
@@ -185,6 +219,7 @@ class HybridRetriever:
             dense=dense,
             lexical=lexical,
             query_terms=q_terms,
+            excluded=frozenset(exclude),
             timings={
                 "refresh_ms": (t1 - t0) * 1000,
                 "embed_ms": (t2 - t1) * 1000,

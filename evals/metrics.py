@@ -142,6 +142,17 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * p * r / (p + r)
 
 
+def answer_bearing(answer: str, reference: str, question: str) -> float | None:
+    """Share of the reference answer's content terms (stemmed; the question's own terms and question words
+    removed) found in the answer; None when the reference adds no term of its own."""
+    from bot.lexical import QUESTION_WORDS
+
+    ref = term_set(reference) - term_set(question) - QUESTION_WORDS
+    if not ref:
+        return None
+    return len(ref & term_set(_MARK.sub(" ", answer))) / len(ref)
+
+
 def quote_found(quote: str, passages: Sequence[str], min_share: float = 0.8) -> bool:
     """A gold quote appears (fuzzily) in a passage: ≥ min_share of its words in one passage, in order."""
     q = normalise_answer(quote)
