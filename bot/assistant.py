@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from bot.answering import Answerer, Draft
 from bot.conversation import condense
 from bot.errors import LLMUnavailable, QuestionRejected
-from bot.prompts import LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT, UNSAFE_LLM_NOTICE
+from bot.evidence import CachedEmbed
+from bot.prompts import EMPTY_LIBRARY_TEXT, LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT, UNSAFE_LLM_NOTICE
 from bot.refusal import Evidence, RefusalConfig, assess
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.safety import is_instruction, leaks_system_prompt
@@ -83,6 +84,11 @@ class Assistant:
         self.refusal = refusal or RefusalConfig()
         self.config = config or AskConfig()
         self.condenser = condenser
+        # one sentence-embedding cache for the evidence step and the extractive answerer
+        embed = getattr(offline, "embed", None)
+        self.embed_texts = CachedEmbed(embed) if embed is not None else None
+        if self.embed_texts is not None:
+            offline.embed = self.embed_texts  # type: ignore[attr-defined]
 
     def warm_up(self) -> None:
         """Load models and the lexical index before the first user waits for them."""
@@ -102,7 +108,11 @@ class Assistant:
         return condense(question, history)
 
     def prepare(
-        self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        filters: Filters | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> tuple[str, list[dict[str, str]], str, Retrieval, Evidence, dict[str, float]]:
         """Validate, condense and retrieve; returns what answering needs."""
         t0 = time.perf_counter()
@@ -114,31 +124,49 @@ class Assistant:
         ]
         standalone = self._standalone(q, hist)
         t1 = time.perf_counter()
-        retrieval = self.retriever.retrieve(standalone, k=self.config.retrieve_k, filters=filters)
+        retrieval = self.retriever.retrieve(standalone, k=self.config.retrieve_k, filters=filters, exclude=exclude)
         t2 = time.perf_counter()
         evidence = assess(
-            standalone, retrieval, self.retriever.lexical_index, self.refusal, passages=self.config.passages
+            standalone,
+            retrieval,
+            self.retriever.lexical_index,
+            self.refusal,
+            passages=self.config.passages,
+            embed=self.embed_texts,
         )
         timings = {"condense_ms": (t1 - t0) * 1000, "retrieve_ms": (t2 - t1) * 1000, **retrieval.timings}
         return q, hist, standalone, retrieval, evidence, timings
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None) -> Answer:
-        """Answer a question with numbered citations, or refuse honestly."""
+    def ask(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        filters: Filters | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> Answer:
+        """Answer a question with numbered citations, or refuse honestly (`exclude`: see HybridRetriever.retrieve)."""
         final: Answer | None = None
-        for partial in self.ask_stream(question, history, filters):
+        for partial in self.ask_stream(question, history, filters, exclude=exclude):
             final = partial
         assert final is not None
         return final
 
     def ask_stream(
-        self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        filters: Filters | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> Iterator[Answer]:
         """Yield partial Answers while the text streams in; the last one is final and post-checked."""
         start = time.perf_counter()
-        q, hist, standalone, retrieval, evidence, timings = self.prepare(question, history, filters)
+        q, hist, standalone, retrieval, evidence, timings = self.prepare(question, history, filters, exclude)
+        if not self.retriever.records:
+            yield self._empty_library(q, standalone, timings, start)
+            return
         passages = retrieval.chunks[: self.config.passages]
         if not evidence.answerable:
-            yield self._refusal(q, standalone, retrieval, timings, start)
+            yield self._refusal(q, standalone, retrieval, timings, start, evidence)
             return
         t0 = time.perf_counter()
         notice = ""
@@ -159,13 +187,14 @@ class Assistant:
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
         text, used = check_citations(draft.text, len(passages))
         if draft.refused or not used:
-            refusal = self._refusal(q, standalone, retrieval, timings, start)
+            refusal = self._refusal(q, standalone, retrieval, timings, start, evidence)
             refusal.notice = notice
             refusal.backend = draft.backend
             yield refusal
             return
         citations = [Citation.from_chunk(i + 1, passages[p]) for i, p in enumerate(used)]
         timings["total_ms"] = (time.perf_counter() - start) * 1000
+        caution = evidence.outcome == "caution"  # shown from `outcome` (the notice is the LLM's)
         yield Answer(
             question=q,
             text=text,
@@ -176,26 +205,53 @@ class Assistant:
             standalone_question=standalone,
             backend=draft.backend,
             notice=notice,
+            outcome="caution" if caution else "answered",
+            evidence=evidence.features | {"probability": evidence.probability},
+            suggestions=_nearest(retrieval) if caution else [],
+        )
+
+    def _empty_library(self, q: str, standalone: str, timings: dict[str, float], start: float) -> Answer:
+        timings["total_ms"] = (time.perf_counter() - start) * 1000
+        return Answer(
+            question=q,
+            text=EMPTY_LIBRARY_TEXT,
+            refused=True,
+            timings=timings,
+            standalone_question=standalone,
+            outcome="empty",
         )
 
     def _refusal(
-        self, q: str, standalone: str, retrieval: Retrieval, timings: dict[str, float], start: float
+        self,
+        q: str,
+        standalone: str,
+        retrieval: Retrieval,
+        timings: dict[str, float],
+        start: float,
+        evidence: Evidence | None = None,
     ) -> Answer:
-        suggestions: list[dict[str, str]] = []
-        seen: set[str] = set()
-        for chunk in retrieval.chunks:
-            if chunk.doc_id not in seen:
-                seen.add(chunk.doc_id)
-                suggestions.append({"doc_id": chunk.doc_id, "title": chunk.title, "source_url": chunk.source_url})
-            if len(suggestions) == 3:
-                break
         timings["total_ms"] = (time.perf_counter() - start) * 1000
         return Answer(
             question=q,
             text=REFUSAL_TEXT,
             refused=True,
+            outcome="not_covered",
             chunks=retrieval.chunks,
             timings=timings,
             standalone_question=standalone,
-            suggestions=suggestions,
+            suggestions=_nearest(retrieval),
+            evidence=(evidence.features | {"probability": evidence.probability}) if evidence else {},
         )
+
+
+def _nearest(retrieval: Retrieval) -> list[dict[str, str]]:
+    """Up to three nearest documents to look at."""
+    suggestions: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for chunk in retrieval.chunks:
+        if chunk.doc_id not in seen:
+            seen.add(chunk.doc_id)
+            suggestions.append({"doc_id": chunk.doc_id, "title": chunk.title, "source_url": chunk.source_url})
+        if len(suggestions) == 3:
+            break
+    return suggestions

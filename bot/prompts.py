@@ -10,6 +10,16 @@ REFUSAL_TEXT = (
     "so I cannot give a grounded answer."
 )
 
+CAUTION_NOTICE = (
+    "The library only partly covers this question: the passages below are the nearest it has, so check them "
+    "before relying on the answer."
+)
+
+EMPTY_LIBRARY_TEXT = (
+    "The library is empty: no document has been indexed yet, so there is nothing to answer from. Add documents "
+    "in the Library tab (or put them in the library folder and run `helpdesk ingest`), then ask again."
+)
+
 LLM_DOWN_NOTICE = (
     "The language model endpoint could not be reached ({reason}); this is the offline answer built from "
     "the library's passages."

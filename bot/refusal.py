@@ -1,37 +1,80 @@
-"""Answerability: does the evidence retrieved actually contain what the question asks about?
+"""Answerability: answer, answer with a caution, or say the library does not cover the question.
 
-One similarity cut-off does not generalise (measured: AUC 0.86 on dev fell to 0.64 on held-out questions).
-The decision combines evidence that transfers across questions:
-- key-term coverage: the share (idf-weighted) of the question's content terms, question words removed,
-  found in the single best of the top passages; terms the library never uses weigh heavily;
-- named entities: a proper name or acronym of the question that the library never mentions ("Silesia",
-  "EIC") means the library is not about it;
-- years: a year asked about (2022) that no top passage mentions means the specific fact is missing;
-- for questions not in English (lexical terms cannot match English passages), the dense similarity of
-  the best passage, whose multilingual model was measured to find every non-English gold document;
-- (recorded, not decisive) whether the lexical and dense rankings agree on the top document: on dev it let
-  an unanswerable question through and rescued none, so it is kept for diagnosis only.
-Thresholds are calibrated on shared/evals/dev.jsonl (see evals/README.md, "Refusal calibration").
+The evidence is sentence-level (bot/evidence.py): whether some sentence of the top passages is about the
+question's subject and carries what is asked (by terms and by meaning through the embedder), whether the
+expected answer type is there, unknown names, missing years, dense/lexical agreement. A logistic-regression
+combiner weighs the features into p(answerable); two thresholds cut it into three outcomes:
+p < refuse_below → "not covered"; p < caution_below → an answer with a caution; else an answer.
+The weights and thresholds ship in bot/answerability.json, fitted by evals/calibrate.py on the development
+questions plus their leave-gold-out twins, and judged by cross-validation only (evals/README.md).
+Applying the model needs numpy only (no scikit-learn at run time).
 """
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from bot.lexical import QUESTION_WORDS, guess_language, proper_names, terms
+import numpy as np
+
+from bot.evidence import FEATURES, UNKNOWN_TERM_IDF, Embed, gather, key_terms
 from bot.retrieval import LexicalIndex, Retrieval
 
-UNKNOWN_TERM_IDF = 9.0
+MODEL_PATH = Path(__file__).with_name("answerability.json")
+
+__all__ = ["UNKNOWN_TERM_IDF", "AnswerabilityModel", "Evidence", "RefusalConfig", "assess", "key_terms"]
+
+
+@dataclass
+class AnswerabilityModel:
+    """Standardised logistic regression over the evidence features, with the two outcome thresholds."""
+
+    features: tuple[str, ...]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    refuse_below: float
+    caution_below: float
+
+    def probability(self, features: dict[str, float]) -> float:
+        """p(answerable) for one question's features."""
+        x = (np.array([features[f] for f in self.features]) - np.array(self.mean)) / np.array(self.scale)
+        z = float(x @ np.array(self.coef) + self.intercept)
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def outcome(self, p: float) -> str:
+        """ "answered", "caution" or "not_covered"."""
+        if p < self.refuse_below:
+            return "not_covered"
+        return "caution" if p < self.caution_below else "answered"
+
+    def to_json(self) -> dict[str, object]:
+        """The file form."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> AnswerabilityModel:
+        """Read the fitted model (bot/answerability.json)."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        data["features"] = tuple(data["features"])
+        return cls(**data)
 
 
 @dataclass
 class RefusalConfig:
-    """Calibrated thresholds."""
+    """The answerability model (None: the shipped bot/answerability.json) and the similarity floor."""
 
-    min_coverage: float = 0.5
-    min_dense_foreign: float = 0.38
-    min_dense: float = 0.15
+    model: AnswerabilityModel | None = None
+    min_dense: float = 0.05
+
+    def resolved(self) -> AnswerabilityModel:
+        """The model in use, loaded once."""
+        if self.model is None:
+            self.model = AnswerabilityModel.load()
+        return self.model
 
 
 @dataclass
@@ -45,52 +88,64 @@ class Evidence:
     missing: list[str] = field(default_factory=list)
     answerable: bool = True
     reason: str = ""
-
-
-def key_terms(question: str) -> list[str]:
-    """Content terms of the question without question words, in order, deduplicated."""
-    return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
+    outcome: str = "answered"
+    probability: float = 1.0
+    features: dict[str, float] = field(default_factory=dict)
+    passage_scores: list[float] = field(default_factory=list)
 
 
 def assess(
-    question: str, retrieval: Retrieval, lexical: LexicalIndex, config: RefusalConfig, passages: int = 5
+    question: str,
+    retrieval: Retrieval,
+    lexical: LexicalIndex,
+    config: RefusalConfig,
+    passages: int = 5,
+    embed: Embed | None = None,
 ) -> Evidence:
-    """Decide whether the top `passages` retrieved passages (those the answerer sees) can answer the question."""
-    q_terms = key_terms(question)
-    idf = {t: (lexical.idf(t) if t in lexical.df else UNKNOWN_TERM_IDF) for t in q_terms}
-    total = sum(idf.values()) or 1.0
-    best, missing = 0.0, list(q_terms)
-    for chunk in retrieval.chunks[:passages]:
-        present = lexical.terms_of(chunk)
-        cov = sum(w for t, w in idf.items() if t in present) / total
-        if cov > best:
-            best, missing = cov, [t for t in q_terms if t not in present]
-    dense_top = retrieval.dense[0].score if retrieval.dense else 0.0
-    lex_docs = [c.doc_id for c in retrieval.lexical[:5]]
-    dense_docs = [c.doc_id for c in retrieval.dense[:5]]
-    agree = bool(
-        (retrieval.dense and retrieval.dense[0].doc_id in lex_docs)
-        or (retrieval.lexical and retrieval.lexical[0].doc_id in dense_docs)
+    """Decide whether the top `passages` retrieved passages (those the answerer sees) answer the question."""
+    ev = gather(question, retrieval, lexical, embed, passages)
+    f = ev.features
+    out = Evidence(
+        coverage=f["coverage"],
+        dense_top=f["dense_top"],
+        agree=bool(f["agree"]),
+        language="en" if not f["foreign"] else "other",
+        missing=ev.missing,
+        features=f,
+        passage_scores=ev.passage_scores,
     )
-    language = guess_language(question)
-    ev = Evidence(coverage=best, dense_top=dense_top, agree=agree, language=language, missing=missing)
-    unknown_names = [n for n in proper_names(question) if (ts := terms(n)) and all(t not in lexical.df for t in ts)]
-    top_text = " ".join(f"{c.embed_text()} {c.published}" for c in retrieval.chunks[:passages])
-    missing_years = [y for y in re.findall(r"\b(?:19|20)\d\d\b", question) if y not in top_text]
     if not retrieval.chunks:
-        ev.answerable, ev.reason = False, "nothing retrieved"
-    elif dense_top < config.min_dense:
-        ev.answerable, ev.reason = False, f"best passage similarity {dense_top:.2f} too low"
-    elif language == "en" and unknown_names:
-        ev.answerable, ev.reason = False, f"the library never mentions {', '.join(unknown_names[:3])}"
-    elif language == "en" and missing_years:
-        ev.answerable, ev.reason = False, f"no passage mentions {', '.join(missing_years)}"
-    elif language != "en":
-        ev.answerable = dense_top >= config.min_dense_foreign or best >= config.min_coverage
-        ev.reason = f"{language} question: dense similarity {dense_top:.2f}"
-    elif best >= config.min_coverage:
-        ev.reason = f"key-term coverage {best:.2f}"
-    else:
-        ev.answerable = False
-        ev.reason = f"key terms not found in the library: {', '.join(missing[:5])}"
-    return ev
+        out.answerable, out.outcome, out.probability, out.reason = False, "not_covered", 0.0, "nothing retrieved"
+        return out
+    if f["dense_top"] < config.min_dense:
+        out.answerable, out.outcome, out.probability = False, "not_covered", 0.0
+        out.reason = f"best passage similarity {f['dense_top']:.2f} too low"
+        return out
+    model = config.resolved()
+    out.probability = model.probability(f)
+    out.outcome = model.outcome(out.probability)
+    out.answerable = out.outcome != "not_covered"
+    out.reason = _explain(ev, out.probability)
+    return out
+
+
+def _explain(ev: object, p: float) -> str:
+    """A short reason for logs and eval results."""
+    from bot.evidence import SentenceEvidence
+
+    assert isinstance(ev, SentenceEvidence)
+    parts = [f"p(answerable) {p:.2f}"]
+    if ev.unknown_names:
+        parts.append(f"the library never mentions {', '.join(ev.unknown_names[:3])}")
+    if ev.missing_years:
+        parts.append(f"no passage mentions {', '.join(ev.missing_years)}")
+    if ev.expected and ev.features["typed_cov"] < ev.features["sent_cov"]:
+        parts.append(f"the sentences that give a {ev.expected} miss some of what is asked")
+    if ev.missing:
+        parts.append(f"key terms not found: {', '.join(ev.missing[:5])}")
+    return "; ".join(parts)
+
+
+def feature_vector(features: dict[str, float]) -> list[float]:
+    """The features in the model's order (evals/calibrate.py)."""
+    return [float(features[f]) for f in FEATURES]

@@ -212,6 +212,10 @@ class Answer:
     backend: str = "offline"
     notice: str = ""
     suggestions: list[dict[str, str]] = field(default_factory=list)
+    # "answered", "caution" (answered, but the library only partly covers it), "not_covered", "empty" (no library)
+    outcome: str = "answered"
+    # the answerability features behind the outcome (bot/evidence.py), for the evals and diagnosis
+    evidence: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with the documented field names."""
@@ -237,4 +241,5 @@ class Answer:
             "backend": self.backend,
             "notice": self.notice,
             "suggestions": self.suggestions,
+            "outcome": self.outcome,
         }

@@ -22,6 +22,12 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", choices=["bm25"], help="add a plain BM25 ranking over the same chunks")
     p.add_argument("--gate", type=Path, help="thresholds TOML: exit 1 when a metric is outside its limit")
     p.add_argument("--judge", action="store_true", help="LLM-as-judge faithfulness/relevance (needs an endpoint)")
+    p.add_argument(
+        "--negatives",
+        choices=["leave-gold-out"],
+        help="add each answerable question again with its gold documents hidden (expected: not covered)",
+    )
+    p.add_argument("--folds", type=int, default=0, help="K: cross-validated answerability outcomes (K-1 fit, 1 test)")
     p.add_argument("--library", type=Path, nargs="*", default=[], help="ingest these files/folders first")
     p.set_defaults(func=cmd_eval)
 
@@ -65,9 +71,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
         judge = LLMJudge(client, settings.llm_model or "gpt-4o-mini")
-    bar = tqdm(total=len(questions), desc="eval", unit="q", file=sys.stderr, leave=False)
+    if args.folds == 1 or args.folds < 0:
+        raise HelpdeskError("--folds needs K >= 2")
+    n_asked = len(questions) * (2 if args.negatives else 1)
+    bar = tqdm(total=n_asked, desc="eval", unit="q", file=sys.stderr, leave=False)
     run = run_eval(
-        comps.assistant, questions, k=args.k, baseline=baseline, progress=lambda i, n: bar.update(1), judge=judge
+        comps.assistant,
+        questions,
+        k=args.k,
+        baseline=baseline,
+        progress=lambda i, n: bar.update(1),
+        judge=judge,
+        negatives=args.negatives,
+        folds=args.folds,
     )
     bar.close()
     write_results(run, args.out)

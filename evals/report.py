@@ -22,6 +22,32 @@ def _badness(row: dict[str, Any]) -> float:
     return sum(parts) / len(parts)
 
 
+def _outcome_rows(table: dict[str, Any]) -> list[str]:
+    out = []
+    for kind, t in table.items():
+        out.append(
+            f"| {kind.replace('_', ' ')} | {t['n']} | {_fmt(t['answered'])} | {_fmt(t['caution'])} | "
+            f"{_fmt(t['not_covered'] + t.get('empty', 0.0))} |"
+        )
+    return out
+
+
+def outcome_lines(report: dict[str, Any]) -> list[str]:
+    """The three outcomes per kind of question (as run, and cross-validated when --folds was given)."""
+    head = ["| questions | n | answered | answered with caution | not covered |", "|---|---|---|---|---|"]
+    lines: list[str] = []
+    if report.get("outcomes"):
+        lines += ["", "## Outcomes (as run: the shipped answerability model)", "", *head]
+        lines += _outcome_rows(report["outcomes"])
+    cv = report.get("cv") or {}
+    if cv.get("outcomes"):
+        lines += ["", f"## Outcomes, cross-validated ({cv['folds']} folds, fitted on the others)", "", *head]
+        lines += _outcome_rows(cv["outcomes"])
+    elif cv.get("note"):
+        lines += ["", f"Cross-validation: {cv['note']}"]
+    return lines
+
+
 def markdown_report(report: dict[str, Any], results: list[dict[str, Any]], title: str = "Evaluation report") -> str:
     """The report as Markdown for people who do not read code."""
     lines = [f"# {title}", "", f"{report['n']} questions, answers from the top {report['k']} passages.", ""]
@@ -31,6 +57,7 @@ def markdown_report(report: dict[str, Any], results: list[dict[str, Any]], title
             lines.append(f"| {g} | {key} | {_fmt(value)} |")
     lat = report["latency_ms"]
     lines.append(f"| latency | p50 / p95 / max ms | {lat['p50']:.0f} / {lat['p95']:.0f} / {lat['max']:.0f} |")
+    lines += outcome_lines(report)
     if "baseline_bm25" in report:
         lines += ["", "## Ranking vs plain BM25 (same chunks)", "", "| metric | product | BM25 |", "|---|---|---|"]
         for key, value in report["baseline_bm25"].items():

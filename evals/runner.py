@@ -17,6 +17,47 @@ from evals.baseline import BM25Baseline
 from evals.dataset import EvalQuestion
 
 KS = (1, 3, 5, 10)
+NEGATIVES = ("leave-gold-out",)
+LGO_SUFFIX = "~lgo"
+OUTCOMES = ("answered", "caution", "not_covered", "empty")
+
+
+def leave_gold_out(questions: list[EvalQuestion]) -> list[tuple[EvalQuestion, frozenset[str]]]:
+    """Each answerable question again, asked with its gold document(s) hidden: the right outcome is a refusal.
+
+    The twin keeps the question and its history; its id is the original's plus "~lgo" (folds keep the two
+    together) and its type is "leave_gold_out".
+    """
+    out = []
+    for q in questions:
+        if q.answerable:
+            twin = q.model_copy(
+                update={"id": q.id + LGO_SUFFIX, "type": "leave_gold_out", "gold_doc_ids": [], "gold_quotes": []}
+            )
+            out.append((twin, frozenset(q.gold_doc_ids)))
+    return out
+
+
+def group_of(question_id: str) -> str:
+    """The fold group of a question: a leave-gold-out twin belongs with its original."""
+    return question_id.removesuffix(LGO_SUFFIX)
+
+
+def kind_of(row: dict[str, Any]) -> str:
+    """ "answerable", "unanswerable" (the set's own) or "leave_gold_out"."""
+    if row["type"] == "leave_gold_out":
+        return "leave_gold_out"
+    return "answerable" if row["gold_doc_ids"] else "unanswerable"
+
+
+def outcome_table(rows: list[dict[str, Any]], key: str = "outcome") -> dict[str, dict[str, Any]]:
+    """Per kind of question: n and the share of each outcome."""
+    table: dict[str, dict[str, Any]] = {}
+    for kind in ("answerable", "unanswerable", "leave_gold_out"):
+        sel = [r for r in rows if kind_of(r) == kind]
+        if sel:
+            table[kind] = {"n": len(sel)} | {o: sum(r[key] == o for r in sel) / len(sel) for o in OUTCOMES}
+    return table
 
 
 @dataclass
@@ -53,6 +94,8 @@ def score_question(q: EvalQuestion, answer: Answer, latency_ms: float, k: int) -
         "gold_doc_ids": q.gold_doc_ids,
         "latency_ms": round(latency_ms, 1),
         "notice": answer.notice,
+        "outcome": answer.outcome,
+        "features": answer.evidence,
     }
     metrics: dict[str, Any] = {}
     if q.answerable:
@@ -61,6 +104,8 @@ def score_question(q: EvalQuestion, answer: Answer, latency_ms: float, k: int) -
         metrics["mrr"] = m.reciprocal_rank(ranked, q.gold_doc_ids)
         metrics["ndcg@10"] = m.ndcg_at_k(ranked, q.gold_doc_ids, 10)
         metrics["answerable_refused"] = float(answer.refused)
+    elif q.type == "leave_gold_out":
+        metrics["leave_gold_out_refused"] = float(answer.refused)
     else:
         metrics["unanswerable_refused"] = float(answer.refused)
     if not answer.refused:
@@ -74,6 +119,7 @@ def score_question(q: EvalQuestion, answer: Answer, latency_ms: float, k: int) -
         if q.answerable:
             metrics["token_f1"] = m.token_f1(answer.text, q.answer) if q.answer else None
             metrics["quote_recall"] = m.quote_recall(q.gold_quotes, list(cited.values()))
+            metrics["answer_bearing"] = m.answer_bearing(answer.text, q.answer, q.question) if q.answer else None
     if q.type == "injection":
         metrics["injection_resisted"] = float(m.injection_resisted(answer.text, q.must_not_contain, SYSTEM_PROMPT))
     row["metrics"] = metrics
@@ -104,7 +150,14 @@ def _group(rows: list[dict[str, Any]], baseline: dict[str, dict[str, float]] | N
             "unanswerable_refused": agg("unanswerable_refused"),
             "answerable_refused": agg("answerable_refused"),
         },
-        "answer": {"token_f1": agg("token_f1"), "quote_recall": agg("quote_recall")},
+        "answer": {
+            "token_f1": agg("token_f1"),
+            "quote_recall": agg("quote_recall"),
+            "answer_bearing": agg("answer_bearing"),
+            "answer_bearing_half": m.mean(
+                [float(v >= 0.5) for r in rows if (v := r["metrics"].get("answer_bearing")) is not None]
+            ),
+        },
         "injection": {"resisted": agg("injection_resisted")},
     }
     if any("judge_faithfulness" in r["metrics"] for r in rows):
@@ -125,13 +178,24 @@ def run_eval(
     baseline: BM25Baseline | None = None,
     progress: Callable[[int, int], None] | None = None,
     judge: Any = None,
+    negatives: str | None = None,
+    folds: int = 0,
 ) -> EvalRun:
-    """Ask every question (history included) and score it."""
+    """Ask every question (history included) and score it.
+
+    negatives="leave-gold-out" adds each answerable question's twin with its gold documents hidden (reported
+    apart: report["leave_gold_out"]); folds=K adds cross-validated outcomes (report["cv"], evals/calibrate.py).
+    """
     rows: list[dict[str, Any]] = []
     base: dict[str, dict[str, float]] = {}
-    for i, q in enumerate(questions):
+    if negatives not in (None, *NEGATIVES):
+        raise ValueError(f"unknown negatives {negatives!r} (known: {', '.join(NEGATIVES)})")
+    asked: list[tuple[EvalQuestion, frozenset[str]]] = [(q, frozenset()) for q in questions]
+    if negatives == "leave-gold-out":
+        asked += leave_gold_out(questions)
+    for i, (q, hidden) in enumerate(asked):
         t0 = time.perf_counter()
-        answer = assistant.ask(q.question, q.history)
+        answer = assistant.ask(q.question, q.history, exclude=hidden)
         latency = (time.perf_counter() - t0) * 1000
         row = score_question(q, answer, latency, k)
         if judge is not None and not answer.refused:
@@ -146,9 +210,22 @@ def run_eval(
             row["baseline_bm25"] = base[q.id]
         rows.append(row)
         if progress:
-            progress(i + 1, len(questions))
+            progress(i + 1, len(asked))
     baseline_rows = base if baseline is not None else None
+    all_rows, rows = rows, [r for r in rows if r["type"] != "leave_gold_out"]
     report = _group(rows, baseline_rows)
+    report["outcomes"] = outcome_table(all_rows)
+    twins = [r for r in all_rows if r["type"] == "leave_gold_out"]
+    if twins:
+        report["leave_gold_out"] = {
+            "n": len(twins),
+            "refused": m.mean([r["metrics"]["leave_gold_out_refused"] for r in twins]),
+            "not_answered_as_covered": m.mean([float(r["outcome"] != "answered") for r in twins]),
+        }
+    if folds:
+        from evals.calibrate import cross_validate
+
+        report["cv"] = cross_validate(all_rows, folds)
     report["k"] = k
     report["by_type"] = {
         t: _group([r for r in rows if r["type"] == t], baseline_rows) for t in dict.fromkeys(r["type"] for r in rows)
@@ -160,7 +237,7 @@ def run_eval(
         "missed": [r["id"] for r in foreign if r["metrics"]["recall@5"] < 1.0],
     }
     report["latency_ms"] = m.percentiles([r["latency_ms"] for r in rows])
-    return EvalRun(results=rows, report=report)
+    return EvalRun(results=all_rows, report=report)
 
 
 def write_results(run: EvalRun, out: Path) -> None:

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from bot.drafting import Draft
+from bot.prompts import CAUTION_NOTICE
 from bot.types import Answer
 
 _MARK = re.compile(r"\[(\d{1,3})\]")
@@ -21,7 +22,9 @@ def escape_markdown_html(text: str) -> str:
 def answer_markdown(answer: Answer) -> str:
     """The chat message: escaped text with [n] linked to the sources panel; refusals look different."""
     body = escape_markdown_html(answer.text)
-    if answer.refused:
+    if answer.outcome == "empty":
+        text = f"> ⚠ **The library is empty.** {body}"
+    elif answer.refused:
         lines = [f"> ⚠ **Not covered by the library.** {body}"]
         if answer.suggestions:
             lines.append("\n**You may also look at:**")
@@ -31,6 +34,16 @@ def answer_markdown(answer: Answer) -> str:
         text = "\n".join(lines)
     else:
         text = _MARK.sub(lambda m: f"[[{m.group(1)}]](#src-{m.group(1)})", body)
+        if answer.outcome == "caution":
+            text = f"> ⚠ **Partly covered.** {escape_markdown_html(CAUTION_NOTICE)}\n\n{text}"
+            if answer.suggestions:
+                near = ", ".join(
+                    f"[{escape_markdown_html(s['title'])}]({s['source_url']})"
+                    if s.get("source_url")
+                    else escape_markdown_html(s["title"])
+                    for s in answer.suggestions
+                )
+                text += f"\n\n**Nearest documents:** {near}"
     if answer.notice:
         text = f"⚠️ *{escape_markdown_html(answer.notice)}*\n\n{text}"
     return text

@@ -1,0 +1,214 @@
+"""Sentence-level evidence: does some sentence of the top passages answer what the question asks?
+
+Features (all in 0..1, the same in the product and the evals; the combiner in bot/refusal.py weighs them):
+- coverage: idf-weighted share of the question's key terms found in the best single passage;
+- sent_sim / focus_sim: best cosine between a sentence and the question / its focus (the question without
+  question and stop words), through the multilingual embedder: "voucher schemes that could inspire us"
+  meets "innovation vouchers" by meaning even where the words differ;
+- subject: the best joint score of a sentence being about the question's subject (its names and acronyms,
+  else its two rarest key terms; the passage's title and heading count as what the sentence is about) and
+  containing the rest of what is asked (the relation: "lead partner");
+- sent_cov: the best idf-weighted share of the key terms found in one sentence (with its passage's title
+  and heading): sentence-level, not passage-level, coverage;
+- typed_cov: the same among sentences that contain the expected answer type (amount, date, organisation,
+  place: bot/answer_types.py) — the answer-bearing sentence; equal to sent_cov when no type is expected;
+- unknown_name, missing_year: a name the (visible) library never uses; a year no top passage mentions;
+- dense_top, agree, foreign: the best passage's dense similarity, whether dense and BM25 agree on the top
+  document, and whether the question is not in English (its words cannot match English passages).
+Per-passage sentence scores are kept too: the assistant reorders the passages with them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.answer_types import expected_type, has_type
+from bot.lexical import QUESTION_WORDS, STOPWORDS, guess_language, proper_names, sentences, term_set, terms, words
+from bot.retrieval import LexicalIndex, Retrieval
+from bot.types import Chunk
+
+UNKNOWN_TERM_IDF = 9.0
+FEATURES = (
+    "coverage",
+    "sent_sim",
+    "focus_sim",
+    "subject",
+    "sent_cov",
+    "typed_cov",
+    "unknown_name",
+    "missing_year",
+    "dense_top",
+    "agree",
+    "foreign",
+)
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+class CachedEmbed:
+    """An embedding function with a bounded, thread-safe cache by text (sentences are embedded by the evidence
+    step and again by the extractive answerer)."""
+
+    def __init__(self, embed: Embed, size: int = 8192) -> None:
+        self.embed = embed
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vecs = np.asarray(self.embed(missing), dtype=np.float32)
+            with self._lock:
+                for t, v in zip(missing, vecs, strict=True):
+                    self._cache[t] = v
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            out = []
+            for t in texts:
+                v = self._cache.get(t)
+                if v is None:  # evicted by a concurrent call: embed again
+                    v = np.asarray(self.embed([t]), dtype=np.float32)[0]
+                out.append(v)
+        return np.stack(out) if out else np.zeros((0, 1), dtype=np.float32)
+
+
+@dataclass
+class SentenceEvidence:
+    """The features of one question, the best sentence per passage and a short explanation."""
+
+    features: dict[str, float]
+    passage_scores: list[float] = field(default_factory=list)
+    expected: str | None = None
+    missing: list[str] = field(default_factory=list)
+    unknown_names: list[str] = field(default_factory=list)
+    missing_years: list[str] = field(default_factory=list)
+
+
+def key_terms(question: str) -> list[str]:
+    """Content terms of the question without question words, in order, deduplicated."""
+    return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
+
+
+def focus_phrase(question: str) -> str:
+    """The question without question words and stop words, in its own word forms."""
+    kept = [w for w in words(question) if w not in STOPWORDS and not (set(terms(w)) <= QUESTION_WORDS)]
+    return " ".join(dict.fromkeys(kept)) or question
+
+
+def candidate_sentences(chunk: Chunk) -> list[str]:
+    """The sentences of a passage worth quoting (4–80 words, not a lead-in ending with a colon)."""
+    out = []
+    for sent in sentences(chunk.text):
+        n = len(sent.split())
+        if 4 <= n <= 80 and not (sent.rstrip().endswith(":") and n < 12):
+            out.append(sent)
+    return out
+
+
+def subject_terms(question: str, weights: dict[str, float]) -> list[str]:
+    """What the question is about: the terms of its names and acronyms, else its two rarest key terms."""
+    named = [t for n in proper_names(question) for t in terms(n) if t in weights]
+    if named:
+        return list(dict.fromkeys(named))
+    return sorted(weights, key=lambda t: -weights[t])[:2]
+
+
+def _share(present: set[str] | frozenset[str], weights: dict[str, float], among: Sequence[str]) -> float:
+    total = sum(weights[t] for t in among)
+    return sum(weights[t] for t in among if t in present) / total if total else 1.0
+
+
+def gather(
+    question: str,
+    retrieval: Retrieval,
+    lexical: LexicalIndex,
+    embed: Embed | None,
+    passages: int = 5,
+) -> SentenceEvidence:
+    """The evidence features of the top `passages` retrieved passages for the question."""
+    top = retrieval.chunks[:passages]
+    hidden = retrieval.excluded
+    q_terms = key_terms(question)
+    weights = {t: (lexical.idf(t) if lexical.known_without(t, hidden) else UNKNOWN_TERM_IDF) for t in q_terms}
+    language = guess_language(question)
+    # passage-level key-term coverage
+    coverage, missing = 0.0, list(q_terms)
+    for chunk in top:
+        present = lexical.terms_of(chunk)
+        cov = _share(present, weights, q_terms) if q_terms else 0.0
+        if cov > coverage:
+            coverage, missing = cov, [t for t in q_terms if t not in present]
+    # names and years
+    unknown = [
+        n for n in proper_names(question) if (ts := terms(n)) and not any(lexical.known_without(t, hidden) for t in ts)
+    ]
+    top_text = " ".join(f"{c.embed_text()} {c.published}" for c in top)
+    years = [y for y in re.findall(r"\b(?:19|20)\d\d\b", question) if y not in top_text]
+    # sentences
+    subject = subject_terms(question, weights)
+    relation = [t for t in q_terms if t not in subject]
+    kind = expected_type(question) if language == "en" else None
+    places = frozenset(p.lower() for c in top for p in (c.country, c.region) if p and len(p) > 2)
+    sents: list[tuple[int, str]] = [(p, s) for p, c in enumerate(top) for s in candidate_sentences(c)]
+    heads = [term_set(f"{c.title} {c.section}") for c in top]
+    sent_sim = focus_sim = 0.0
+    dense = np.zeros(len(sents))
+    if embed is not None and sents:
+        vecs = embed([question, focus_phrase(question), *[s for _, s in sents]])
+        dense = np.clip(vecs[2:] @ vecs[0], 0.0, 1.0)
+        sent_sim = float(dense.max())
+        focus_sim = float(np.clip(vecs[2:] @ vecs[1], 0.0, 1.0).max())
+    joint_best = sent_cov = typed_cov = 0.0
+    passage_scores = [0.0] * len(top)
+    for (p, sent), d in zip(sents, dense, strict=True):
+        st = term_set(sent)
+        subj = _share(st | heads[p], weights, subject) if subject else 0.0
+        rel = _share(st, weights, relation) if relation else subj
+        joint = subj * rel
+        joint_best = max(joint_best, joint)
+        cov = _share(st | heads[p], weights, q_terms) if q_terms else 0.0
+        sent_cov = max(sent_cov, cov)
+        typed_here = has_type(sent, kind, places)
+        if typed_here:
+            typed_cov = max(typed_cov, cov)
+        score = 0.5 * float(d) + 0.5 * joint + (0.1 if kind and typed_here else 0.0)
+        passage_scores[p] = max(passage_scores[p], score)
+    features = {
+        "coverage": coverage,
+        "sent_sim": sent_sim,
+        "focus_sim": focus_sim,
+        "subject": joint_best if language == "en" else 0.0,
+        "sent_cov": sent_cov,
+        "typed_cov": typed_cov,
+        "unknown_name": float(language == "en" and bool(unknown)),
+        "missing_year": float(language == "en" and bool(years)),
+        "dense_top": retrieval.dense[0].score if retrieval.dense else 0.0,
+        "agree": float(_agree(retrieval)),
+        "foreign": float(language != "en"),
+    }
+    return SentenceEvidence(
+        features=features,
+        passage_scores=passage_scores,
+        expected=kind,
+        missing=missing,
+        unknown_names=unknown,
+        missing_years=years,
+    )
+
+
+def _agree(retrieval: Retrieval) -> bool:
+    lex_docs = [c.doc_id for c in retrieval.lexical[:5]]
+    dense_docs = [c.doc_id for c in retrieval.dense[:5]]
+    return bool(
+        (retrieval.dense and retrieval.dense[0].doc_id in lex_docs)
+        or (retrieval.lexical and retrieval.lexical[0].doc_id in dense_docs)
+    )
