@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -14,9 +15,9 @@ from bot.errors import HelpdeskError
 
 
 def _settings():
-    from bot.settings import Settings
+    from bot.settings import load_settings
 
-    return Settings()
+    return load_settings()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -92,10 +93,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question from the index."""
     from bot.components import build_components
     from bot.types import Filters
+    from bot.user_input import clean_text
 
     comps = build_components(_settings())
-    filters = Filters(country=args.country, doc_type=args.doc_type, topic=args.topic, project=args.project)
-    answer = comps.assistant.ask(args.question, filters=None if filters.is_empty() else filters)
+    filters = Filters(
+        country=_clean_arg(args.country),
+        doc_type=_clean_arg(args.doc_type),
+        topic=_clean_arg(args.topic),
+        project=_clean_arg(args.project),
+    )
+    answer = comps.assistant.ask(clean_text(args.question), filters=None if filters.is_empty() else filters)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -105,7 +112,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the Gradio app."""
-    from bot.ui import serve
+    from bot.server import serve
 
     serve(_settings())
     return 0
@@ -147,16 +154,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _clean_arg(value: str | None) -> str | None:
+    """A command-line value without undecodable bytes (surrogate escapes) or control characters."""
+    from bot.user_input import clean_text
+
+    return (clean_text(value).strip() or None) if value is not None else None
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (`helpdesk status | head`): stop quietly, like other Unix tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
+    return 141  # 128 + SIGPIPE, what a shell reports for a command cut off by its pipe
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `helpdesk` console script."""
-    import bot  # noqa: F401  (sets the offline environment first)
+    from pydantic import ValidationError
 
+    import bot  # noqa: F401  (sets the offline environment first)
+    from bot.settings import settings_error_line
+
+    for stream in (sys.stdout, sys.stderr):  # file names and arguments may hold undecodable bytes
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return code
     except HelpdeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ValidationError as exc:  # Settings() built by a command outside this module (eval, bench)
+        if exc.title != "Settings":
+            raise
+        print(f"error: {settings_error_line(exc)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

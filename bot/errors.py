@@ -36,3 +36,7 @@ class QuestionRejected(HelpdeskError):
 
 class IngestBusy(HelpdeskError):
     """Another ingest holds the lock on this store."""
+
+
+class SettingsInvalid(HelpdeskError):
+    """A HELPDESK_* setting (environment or .env) has a value that cannot be used."""

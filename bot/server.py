@@ -1,47 +1,80 @@
 """One HTTP server: a small JSON API (`/api/ask`, `/api/health`) beside the Gradio UI mounted at `/`.
 
 The JSON API is what load tests and other programs use; the Gradio app also exposes named endpoints
-(`/ask`, `/draft`) for `gradio_client`.
+(`/ask`, `/draft`) for `gradio_client`. Who gets the Library tab (uploads, re-index): see `library_mount`.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from bot.components import Components
 from bot.errors import HelpdeskError, QuestionRejected, StoreUnavailable
-from bot.types import Filters
+from bot.settings import Settings
+from bot.user_input import clean_text, parse_filters, parse_history
+
+UPLOAD_ROUTES = ("/gradio_api/upload",)  # also matches /gradio_api/upload_progress
 
 
 class AskRequest(BaseModel):
-    """Body of POST /api/ask."""
+    """Body of POST /api/ask (history and filters are checked by bot.user_input, with clear messages)."""
 
     question: str
-    history: list[dict[str, str]] = Field(default_factory=list)
-    filters: dict[str, str] = Field(default_factory=dict)
+    history: Any = None
+    filters: Any = None
+
+
+_FIELD_NAMES = {"question": "question", "history": "history", "filters": "filters"}
+
+
+def validation_sentence(exc: RequestValidationError) -> str:
+    """A malformed request body as one sentence; never echoes the input (it may not even be encodable)."""
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        kind = str(err.get("type", ""))
+        field = _FIELD_NAMES.get(loc[0], "") if loc else ""
+        if kind.startswith("json"):
+            return 'The request body is not valid JSON: send {"question": "your question"}.'
+        if kind == "missing" and field:
+            return f'The request has no "{field}": send {{"question": "your question"}}.'
+        if field == "question":
+            return 'The "question" must be text, for example {"question": "What are innovation vouchers?"}.'
+        if not loc:
+            return 'The request body must be a JSON object like {"question": "your question"}.'
+    return 'The request is not valid: send {"question": "your question"} as JSON.'
 
 
 def create_api(comps: Components) -> FastAPI:
     """The JSON API over the shared Assistant (thread-safe: FastAPI runs sync handlers in a pool)."""
     api = FastAPI(title="Policy Helpdesk Assistant API", docs_url="/api/docs", openapi_url="/api/openapi.json")
 
+    @api.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 echoes the input and fails on what JSON cannot encode (inf, NaN, surrogates)
+        return JSONResponse({"error": validation_sentence(exc)}, status_code=422)
+
     @api.get("/api/health")
-    def health() -> dict[str, Any]:
+    def health() -> Any:
+        # bounded even when the store hangs: every Chroma server request has HELPDESK_CHROMA_TIMEOUT
         try:
             docs = len(comps.store.documents())
         except StoreUnavailable as exc:
-            return JSONResponse({"ok": False, "error": str(exc)}, status_code=503)  # type: ignore[return-value]
-        return {"ok": True, "documents": docs, "llm": comps.assistant.llm is not None}
+            return JSONResponse({"ok": False, "store": "not answering", "error": str(exc)}, status_code=503)
+        return {"ok": True, "store": "ok", "documents": docs, "llm": comps.assistant.llm is not None}
 
     @api.post("/api/ask")
     def ask(req: AskRequest) -> Any:
-        known = {k: v for k, v in req.filters.items() if k in Filters.__dataclass_fields__ and v}
         try:
-            answer = comps.assistant.ask(req.question, req.history, Filters(**known) if known else None)
+            history = parse_history(req.history)
+            filters = parse_filters(req.filters)
+            answer = comps.assistant.ask(clean_text(req.question), history, filters)
         except QuestionRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         except StoreUnavailable as exc:
@@ -53,11 +86,56 @@ def create_api(comps: Components) -> FastAPI:
     return api
 
 
+def is_loopback(host: str) -> bool:
+    """True when `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def library_mount(settings: Settings) -> str | None:
+    """Where the Library tab (uploads, re-index) is served: '/staff' behind the login, '/' on loopback, or None.
+
+    With HELPDESK_STAFF_USERS set, drafting and the library are at /staff behind Gradio's login. Without it,
+    the library is only served when the app listens on loopback (the default, a single-user `make run`);
+    an app open to the network without staff users has no upload route or event at all.
+    """
+    if settings.staff_credentials():
+        return "/staff"
+    return "/" if is_loopback(settings.host) else None
+
+
+class _NoUploads:
+    """ASGI middleware: the upload routes of the Gradio app at `/` answer 404 (that app has no file input)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(UPLOAD_ROUTES):
+            response = JSONResponse({"error": "Uploading files is not available on this app."}, status_code=404)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _accept_uploaded_files_only(blocks: Any) -> None:
+    """Make Gradio check that event inputs' files are ones it received (in its upload folder).
+
+    Gradio runs this check only in apps started with `launch()` (`has_launched`); a mounted app would copy
+    any server path named in a FileData into its cache before the event handler even runs.
+    """
+    blocks.has_launched = True
+
+
 def create_app(comps: Components, with_ui: bool = True) -> FastAPI:
     """The JSON API, and the Gradio UI at `/` (when `with_ui`).
 
     With HELPDESK_STAFF_USERS set, `/` serves the public Ask tab only and `/staff` the whole app
-    (drafting and the library) behind Gradio's login.
+    (drafting and the library) behind Gradio's login; see `library_mount` for the Library tab.
     """
     api = create_api(comps)
     if not with_ui:
@@ -68,10 +146,46 @@ def create_app(comps: Components, with_ui: bool = True) -> FastAPI:
 
     options = launch_options(comps.settings)
     staff = comps.settings.staff_credentials()
+    library_at = library_mount(comps.settings)
     if staff:
         staff_app = build_app(comps, staff_tools=True)
         staff_app.queue(default_concurrency_limit=8)
+        _accept_uploaded_files_only(staff_app)
         api = gr.mount_gradio_app(api, staff_app, path="/staff", auth=staff, **options)
-    public = build_app(comps, staff_tools=not staff)
+    public = build_app(comps, staff_tools=not staff, library=library_at == "/")
     public.queue(default_concurrency_limit=8)
+    _accept_uploaded_files_only(public)
+    if library_at != "/":
+        api.add_middleware(_NoUploads)
     return gr.mount_gradio_app(api, public, path="/", **options)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything slow starts: a busy port fails at once, with one line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise HelpdeskError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(is the app already running? choose another port with HELPDESK_PORT)"
+        ) from None
+    return sock
+
+
+def serve(settings: Settings) -> None:
+    """Build the components and serve the UI (at /) and the JSON API (/api/...) on settings.host:port."""
+    import uvicorn
+
+    from bot.components import build_components
+
+    sock = bind(settings.host, settings.port)
+    comps = build_components(settings)
+    comps.assistant.warm_up()
+    app = create_app(comps)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    print(f"Policy Helpdesk Assistant on http://{settings.host}:{settings.port}  (JSON API: /api/ask)", flush=True)
+    server.run(sockets=[sock])

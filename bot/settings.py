@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import SettingsInvalid
 
 EMBED_MODELS = ("use-multilingual", "minilm-int8", "e5-small")
 
@@ -19,12 +21,13 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     chroma_path: Path = Path(".index")
     chroma_host: str | None = None
-    chroma_port: int = 8000
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    chroma_timeout: float = Field(default=10.0, gt=0, allow_inf_nan=False)  # seconds per Chroma server request
     collection: str = "helpdesk"
 
     # models
     embed_model: str = "use-multilingual"
-    embed_batch_size: int = 32
+    embed_batch_size: int = Field(default=32, ge=1)
     llm_model: str | None = None
     llm_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("HELPDESK_LLM_BASE_URL", "OPENAI_BASE_URL")
@@ -32,20 +35,20 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("HELPDESK_LLM_API_KEY", "OPENAI_API_KEY")
     )
-    llm_timeout: float = 30.0
+    llm_timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
 
     # chunking (tokens)
-    chunk_size: int = 384
-    chunk_overlap: int = 48
+    chunk_size: int = Field(default=384, ge=16)
+    chunk_overlap: int = Field(default=48, ge=0)
 
     # limits
-    max_file_mb: float = 50.0
-    max_pdf_pages: int = 2000
-    max_question_chars: int = 4000
+    max_file_mb: float = Field(default=50.0, gt=0, allow_inf_nan=False)
+    max_pdf_pages: int = Field(default=2000, ge=1)
+    max_question_chars: int = Field(default=4000, ge=1)
 
     # serving
     host: str = "127.0.0.1"
-    port: int = 7860
+    port: int = Field(default=7860, ge=1, le=65535)
     staff_users: str | None = None  # "alice:secret,bob:pw" → drafting and the library need a login at /staff
 
     def staff_credentials(self) -> list[tuple[str, str]]:
@@ -72,3 +75,22 @@ class Settings(BaseSettings):
         if self.server_mode:
             return f"chroma server http://{self.chroma_host}:{self.chroma_port} / {self.collection}"
         return f"embedded chroma {self.chroma_path} / {self.collection}"
+
+
+def settings_error_line(exc: ValidationError) -> str:
+    """One line naming each bad variable, its value and what is expected (no traceback, no docs URL)."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        field = str(err["loc"][0]) if err["loc"] else ""
+        name = f"HELPDESK_{field.upper()}" if field in Settings.model_fields else field or "a setting"
+        value = str(err.get("input", ""))[:40].encode("utf-8", "replace").decode("utf-8")
+        parts.append(f"{name}={value!r} is not valid ({err['msg'][:1].lower()}{err['msg'][1:]})")
+    return "invalid setting: " + "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a bad value raises SettingsInvalid with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsInvalid(settings_error_line(exc)) from None

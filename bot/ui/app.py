@@ -6,23 +6,25 @@ uploads and re-indexing from bot.ui.library (which calls the ingest pipeline).
 
 from __future__ import annotations
 
+import contextlib
 import html
-import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from bot.components import Components
 from bot.drafting import draft_reply
-from bot.errors import HelpdeskError
+from bot.errors import HelpdeskError, StoreUnavailable
 from bot.export import export_files
 from bot.settings import Settings
 from bot.types import Answer, Filters
 from bot.ui.library import (
     DOCUMENT_COLUMNS,
+    UPLOAD_EXTENSIONS,
     document_rows,
     ingest_uploads,
     library_stats,
@@ -37,6 +39,7 @@ from bot.ui.render import (
     filter_choices,
     sources_html,
 )
+from bot.user_input import clean_text, parse_filters, parse_history
 
 EXAMPLES = [
     "How did other regions use innovation vouchers to get SMEs working with universities?",
@@ -60,19 +63,34 @@ CSS = """
 """
 
 
+# Gradio's temp-folder cleanup: every 30 minutes, files it received or made more than an hour ago are deleted
+DELETE_CACHE = (1800, 3600)
+
+
 def _filters(country: str | None, doc_type: str | None, topic: str | None) -> Filters | None:
-    f = Filters(country=country or None, doc_type=doc_type or None, topic=topic or None)
+    f = Filters(
+        country=clean_text(country or "") or None,
+        doc_type=clean_text(doc_type or "") or None,
+        topic=clean_text(topic or "") or None,
+    )
     return None if f.is_empty() else f
 
 
-def _history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _chat(messages: Any) -> list[dict[str, str]]:
+    """The chat as the page sent it, as plain {"role", "content"} messages with cleaned text (it is echoed)."""
     out = []
-    for m in messages or []:
+    for m in messages if isinstance(messages, list) else []:
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+            continue
         content = m.get("content")
         if isinstance(content, list):
             content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-        out.append({"role": str(m.get("role", "")), "content": html.unescape(str(content or ""))})
+        out.append({"role": str(m["role"]), "content": clean_text(content or "")})
     return out
+
+
+def _history(chat: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{"role": m["role"], "content": html.unescape(m["content"])} for m in chat]
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
@@ -80,13 +98,15 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     return {"css": CSS, "max_file_size": int(settings.max_file_mb * 1024 * 1024), "show_error": False}
 
 
-def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
+def build_app(comps: Components, staff_tools: bool = True, library: bool | None = None) -> gr.Blocks:
     """The app; tests build it on a temp store and drive it in a real browser.
 
     `staff_tools=False` gives the public app: the Ask tab and the `ask` API only (drafting and the
-    library are then served by a second, password-protected app; see bot/server.py).
+    library are then served by a second, password-protected app; see bot/server.py). `library=False`
+    leaves out the Library tab (uploads, re-index) even with the staff tools: see bot.server.library_mount.
     """
     assistant, retriever, settings = comps.assistant, comps.retriever, comps.settings
+    with_library = staff_tools if library is None else (library and staff_tools)
     retriever.refresh(force=True)
     choices = filter_choices(retriever.records)
 
@@ -94,7 +114,9 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
     def respond(
         question: str, chat: list[dict[str, Any]], country: str | None, doc_type: str | None, topic: str | None
     ) -> Iterator[tuple[Any, ...]]:
-        chat = list(chat or [])
+        # cleaned before anything is echoed: a lone surrogate cannot be sent back to the page
+        question = clean_text(question) if isinstance(question, str) else ""
+        chat = _chat(chat)
         history = _history(chat)
         chat.append({"role": "user", "content": escape_markdown_html(question)})  # shown as text, never HTML
         yield chat, "", "Searching the library…", gr.update()
@@ -117,17 +139,16 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
 
     def api_ask(question: str, history_json: str = "[]", filters_json: str = "{}") -> tuple[str, str]:
         try:
-            history = json.loads(history_json or "[]")
-            filters = json.loads(filters_json or "{}")
-            answer = assistant.ask(
-                question, history, Filters(**{k: v for k, v in filters.items() if k in Filters.__dataclass_fields__})
-            )
-        except (HelpdeskError, ValueError, TypeError) as exc:
+            history = parse_history(history_json)
+            filters = parse_filters(filters_json)
+            answer = assistant.ask(clean_text(question) if isinstance(question, str) else question, history, filters)
+        except HelpdeskError as exc:
             return f"⚠️ {exc}", "[]"
         return answer_markdown(answer), citations_json(answer)
 
     # ---- Draft a reply ------------------------------------------------------------------------
     def make_draft(request: str, region: str | None, topic: str | None) -> tuple[Any, str]:
+        request, region, topic = clean_text(request or ""), clean_text(region or ""), clean_text(topic or "")
         try:
             draft = draft_reply(assistant, request, region=region or None, topic=topic or None)
         except HelpdeskError as exc:
@@ -142,6 +163,7 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
         return str(md_path), str(docx_path), markdown, folder
 
     def api_draft(request: str, region: str = "", topic: str = "") -> str:
+        request, region, topic = clean_text(request or ""), clean_text(region or ""), clean_text(topic or "")
         try:
             return draft_reply(assistant, request, region=region or None, topic=topic or None).to_markdown()
         except HelpdeskError as exc:
@@ -160,6 +182,24 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
             gr.update(choices=c["topic"]),
         )
 
+    def page_view(query: str = "") -> dict[Any, Any]:
+        """What the page shows from the index, fresh at every page load (uploads and other processes ingest)."""
+        with contextlib.suppress(StoreUnavailable):  # the page still loads; questions say the store is down
+            retriever.refresh()
+        records = retriever.records
+        c = filter_choices(records)
+        view: dict[Any, Any] = {
+            country: gr.update(choices=c["country"]),
+            doc_type: gr.update(choices=c["doc_type"]),
+            topic: gr.update(choices=c["topic"]),
+        }
+        if staff_tools:
+            view[draft_topic] = gr.update(choices=c["topic"])
+        if with_library:
+            view[table] = gr.update(value=document_rows(records, query or ""))
+            view[stats] = library_stats(records)
+        return view
+
     def on_upload(
         files: list[str] | None,
         query: str,
@@ -177,6 +217,7 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
             settings.corpus_dir,
             settings.max_file_mb,
             progress=True,
+            received_in=Path(get_upload_folder()),  # only files Gradio received: never a path a client names
         )
         yield report.markdown(), *library_view(query), gr.update(value=None)
 
@@ -189,7 +230,7 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
         yield report.markdown(), *library_view(query)
 
     # ---- layout -------------------------------------------------------------------------------
-    with gr.Blocks(title="Policy Helpdesk Assistant") as app:
+    with gr.Blocks(title="Policy Helpdesk Assistant", delete_cache=DELETE_CACHE) as app:
         gr.Markdown("## Policy Helpdesk Assistant\nAsk about good practices, policy briefs and helpdesk replies.")
         with gr.Tab("Ask", id="ask-tab", elem_id="ask-tab"), gr.Row():
             with gr.Column(scale=3):
@@ -255,6 +296,7 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
                     )
                 folder = gr.State("")
 
+        if with_library:
             with gr.Tab("Library", id="library-tab", elem_id="library-tab"):
                 stats = gr.Markdown(library_stats(retriever.records), elem_id="lib-stats")
                 with gr.Row():
@@ -274,10 +316,10 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
                     max_height=420,
                     column_widths=["38%", "12%", "14%", "8%", "14%", "14%"],
                 )
+                # no `file_types`: Gradio would refuse other types with a bare "Error"; ingest_uploads names them
                 upload = gr.File(
-                    label=f"Add documents (MD, TXT, HTML, PDF; up to {settings.max_file_mb:g} MB each)",
+                    label=f"Add documents ({' '.join(UPLOAD_EXTENSIONS)}; up to {settings.max_file_mb:g} MB each)",
                     file_count="multiple",
-                    file_types=[".md", ".txt", ".html", ".htm", ".pdf"],
                     elem_id="upload",
                 )
                 lib_status = gr.Markdown("", elem_id="lib-status")
@@ -301,10 +343,16 @@ def build_app(comps: Components, staff_tools: bool = True) -> gr.Blocks:
                 trigger_mode="always_last",
             )
 
+        if with_library:
             view_outputs = [table, stats, country, doc_type, topic, draft_topic]
             search.change(lambda q: library_view(q)[0], search, table, api_visibility="private")
             upload.upload(on_upload, [upload, search], [lib_status, *view_outputs, upload], api_visibility="private")
             reindex_button.click(on_reindex, search, [lib_status, *view_outputs], api_visibility="private")
+
+        load_outputs = [country, doc_type, topic]
+        load_outputs += [draft_topic] if staff_tools else []
+        load_outputs += [table, stats] if with_library else []
+        app.load(page_view, search if with_library else None, load_outputs, api_visibility="private")
 
         gr.api(api_ask, api_name="ask")
         if staff_tools:

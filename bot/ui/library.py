@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,20 @@ def _error_line(err: IngestError) -> str:
     return f"{Path(err.path).name}: {err.reason}"
 
 
+def check_received(path: Path, received_in: Path, name: str) -> None:
+    """Refuse anything but a regular file inside `received_in` (Gradio's upload folder): no link, nothing else.
+
+    An event's file input is a path the client names; only files Gradio itself received may be added.
+    """
+    try:
+        regular = stat.S_ISREG(path.lstat().st_mode)  # lstat: a link is not a regular file
+        inside = path.resolve(strict=True).is_relative_to(received_in.resolve())
+    except (OSError, RuntimeError):
+        regular = inside = False
+    if not (regular and inside):
+        raise IngestError(name, "refused: not a file received by this upload")
+
+
 def save_upload(source: Path, original_name: str, uploads_dir: Path, max_file_mb: float) -> Path:
     """Copy an uploaded temp file into the uploads folder under a safe name; IngestError when refused."""
     name = safe_upload_name(original_name)
@@ -109,13 +124,19 @@ def ingest_uploads(
     corpus_dir: Path,
     max_file_mb: float,
     progress: bool = False,
+    received_in: Path | None = None,
 ) -> LibraryReport:
-    """Save uploaded files (temp path, original name) and ingest them; a file that fails is not kept."""
+    """Save uploaded files (temp path, original name) and ingest them; a file that fails is not kept.
+
+    With `received_in`, a temp path outside that folder (or a link) is refused before anything is read.
+    """
     report = LibraryReport()
     uploads_dir = corpus_dir / UPLOADS
     saved: dict[Path, bytes | None] = {}  # resolved saved file → previous content (restored if the new one fails)
     for temp, original in files:
         try:
+            if received_in is not None:
+                check_received(temp, received_in, safe_upload_name(original))
             target = upload_target(uploads_dir, original)
             previous = target.read_bytes() if target.exists() else None
             path = save_upload(temp, original, uploads_dir, max_file_mb)
