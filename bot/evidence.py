@@ -98,10 +98,47 @@ def key_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
 
 
+CONTEXT_WEIGHT = 0.4
+_SPLIT = re.compile(r"(?<=[.!?])\s+")
+
+
+def asked_part(question: str) -> str:
+    """The sentence that asks (the last one ending with "?"; the whole question when there is none): in
+    "Our region wants to encourage SMEs ... Which voucher schemes could inspire us?" the rest is context."""
+    parts = [p for p in _SPLIT.split(question.strip()) if p]
+    asking = [p for p in parts if p.rstrip().endswith("?")]
+    return asking[-1] if asking and len(parts) > 1 else question
+
+
+def term_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
+    """idf weight of each key term; terms only in the context sentences count CONTEXT_WEIGHT as much."""
+    asked = set(terms(asked_part(question)))
+    return {t: idf(t) * (1.0 if t in asked else CONTEXT_WEIGHT) for t in key_terms(question)}
+
+
 def focus_phrase(question: str) -> str:
-    """The question without question words and stop words, in its own word forms."""
-    kept = [w for w in words(question) if w not in STOPWORDS and not (set(terms(w)) <= QUESTION_WORDS)]
+    """The asking sentence without question words and stop words, in its own word forms."""
+    kept = [w for w in words(asked_part(question)) if w not in STOPWORDS and not (set(terms(w)) <= QUESTION_WORDS)]
     return " ".join(dict.fromkeys(kept)) or question
+
+
+def library_form(term: str, lexical: LexicalIndex, hidden: frozenset[str]) -> str:
+    """The term, or the library's most used form sharing its stem's beginning when the term itself is unused
+    ("lithuanian" → "lithuania"); terms shorter than 6 letters are kept as they are."""
+    if lexical.known_without(term, hidden) or len(term) < 6:
+        return term
+    forms = [v for v in lexical.with_prefix(term[: max(5, len(term) - 3)]) if lexical.known_without(v, hidden)]
+    return max(forms, key=lambda v: lexical.df.get(v, 0)) if forms else term
+
+
+def name_known(name: str, lexical: LexicalIndex, hidden: frozenset[str]) -> bool:
+    """Whether the visible library uses a name, or a form of it ("Lithuanian" → "Lithuania")."""
+    for t in terms(name):
+        if lexical.known_without(t, hidden):
+            return True
+        if len(t) >= 6 and any(lexical.known_without(v, hidden) for v in lexical.with_prefix(t[: max(5, len(t) - 3)])):
+            return True
+    return False
 
 
 def candidate_sentences(chunk: Chunk) -> list[str]:
@@ -114,9 +151,9 @@ def candidate_sentences(chunk: Chunk) -> list[str]:
     return out
 
 
-def subject_terms(question: str, weights: dict[str, float]) -> list[str]:
+def subject_terms(question: str, weights: dict[str, float], form: Callable[[str], str] = lambda t: t) -> list[str]:
     """What the question is about: the terms of its names and acronyms, else its two rarest key terms."""
-    named = [t for n in proper_names(question) for t in terms(n) if t in weights]
+    named = [form(t) for n in proper_names(question) for t in terms(n) if form(t) in weights]
     if named:
         return list(dict.fromkeys(named))
     return sorted(weights, key=lambda t: -weights[t])[:2]
@@ -137,8 +174,13 @@ def gather(
     """The evidence features of the top `passages` retrieved passages for the question."""
     top = retrieval.chunks[:passages]
     hidden = retrieval.excluded
-    q_terms = key_terms(question)
-    weights = {t: (lexical.idf(t) if lexical.known_without(t, hidden) else UNKNOWN_TERM_IDF) for t in q_terms}
+    variant = {t: library_form(t, lexical, hidden) for t in key_terms(question)}
+    q_terms = list(dict.fromkeys(variant.values()))
+    weights: dict[str, float] = {}
+    for t, w in term_weights(question, lambda t: 1.0).items():
+        v = variant[t]
+        idf = lexical.idf(v) if lexical.known_without(v, hidden) else UNKNOWN_TERM_IDF
+        weights[v] = max(weights.get(v, 0.0), idf * w)
     language = guess_language(question)
     # passage-level key-term coverage
     coverage, missing = 0.0, list(q_terms)
@@ -148,13 +190,11 @@ def gather(
         if cov > coverage:
             coverage, missing = cov, [t for t in q_terms if t not in present]
     # names and years
-    unknown = [
-        n for n in proper_names(question) if (ts := terms(n)) and not any(lexical.known_without(t, hidden) for t in ts)
-    ]
+    unknown = [n for n in proper_names(question) if terms(n) and not name_known(n, lexical, hidden)]
     top_text = " ".join(f"{c.embed_text()} {c.published}" for c in top)
     years = [y for y in re.findall(r"\b(?:19|20)\d\d\b", question) if y not in top_text]
     # sentences
-    subject = subject_terms(question, weights)
+    subject = subject_terms(question, weights, lambda t: variant.get(t, t))
     relation = [t for t in q_terms if t not in subject]
     kind = expected_type(question) if language == "en" else None
     places = frozenset(p.lower() for c in top for p in (c.country, c.region) if p and len(p) > 2)

@@ -56,6 +56,15 @@ STOPWORDS = frozenset(
         "said",
         "according",
         "also",
+        # pronouns of the asker ("could inspire us", "our region"): not in bm25s' English list
+        "we",
+        "us",
+        "our",
+        "ours",
+        "i",
+        "my",
+        "you",
+        "your",
     ]
 )
 _TOKEN = re.compile(r"\w[\w\-]*\w|\w", re.UNICODE)
@@ -123,7 +132,9 @@ QUESTION_WORDS = frozenset(
         "first last new old use used using work works working make made get got give given gave include includes "
         "included cover covered covers consider want run exactly ok okay also other others some any exist exists "
         "there mention mentioned refer according say said purpose aim aims goal goals it its they them their this "
-        "that these those through from under involved"
+        "that these those through from under involved "
+        # how officers ask for practices: "which schemes could inspire us", "examples we can learn from"
+        "inspire inspiring inspiration example examples learn lessons recommend suggest idea ideas interested"
     )
 )
 

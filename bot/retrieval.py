@@ -56,6 +56,7 @@ class LexicalIndex:
         self.chunks = chunks
         corpus = [terms(c.embed_text()) for c in chunks]
         self._term_sets = {c.id: frozenset(doc) for c, doc in zip(chunks, corpus, strict=True)}
+        self._sorted_terms: list[str] | None = None
         self._by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(chunks):
             self._by_doc.setdefault(c.doc_id, []).append(i)
@@ -88,6 +89,20 @@ class LexicalIndex:
             return True
         inside = sum(term in self._term_sets[self.chunks[i].id] for d in excluded for i in self._by_doc.get(d, []))
         return self.df[term] > inside
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        """The library's terms starting with a prefix (sorted vocabulary, built on first use)."""
+        import bisect
+
+        if self._sorted_terms is None:
+            self._sorted_terms = sorted(self.df)
+        vocab = self._sorted_terms
+        i = bisect.bisect_left(vocab, prefix)
+        out = []
+        while i < len(vocab) and vocab[i].startswith(prefix):
+            out.append(vocab[i])
+            i += 1
+        return out
 
     def exclusion_mask(self, excluded: frozenset[str]) -> np.ndarray | None:
         """Boolean mask of chunks outside the excluded documents (None when nothing is excluded)."""
