@@ -14,6 +14,7 @@ from bot.errors import LLMUnavailable, QuestionRejected
 from bot.evidence import CachedEmbed
 from bot.prompts import EMPTY_LIBRARY_TEXT, LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT, UNSAFE_LLM_NOTICE
 from bot.refusal import Evidence, RefusalConfig, assess
+from bot.rerank import Reranker
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.safety import is_instruction, leaks_system_prompt
 from bot.types import Answer, Citation, Filters
@@ -84,6 +85,7 @@ class Assistant:
         self.refusal = refusal or RefusalConfig()
         self.config = config or AskConfig()
         self.condenser = condenser
+        self.reranker = Reranker.load()
         # one sentence-embedding cache for the evidence step and the extractive answerer
         embed = getattr(offline, "embed", None)
         self.embed_texts = CachedEmbed(embed) if embed is not None else None
@@ -134,8 +136,20 @@ class Assistant:
             passages=self.config.passages,
             embed=self.embed_texts,
         )
+        self._rerank(retrieval, evidence)
         timings = {"condense_ms": (t1 - t0) * 1000, "retrieve_ms": (t2 - t1) * 1000, **retrieval.timings}
         return q, hist, standalone, retrieval, evidence, timings
+
+    def _rerank(self, retrieval: Retrieval, evidence: Evidence) -> None:
+        """Put the passage whose sentences best answer the question first (bot/rerank.py); keep the features."""
+        n = len(evidence.passages)
+        evidence.passages = [
+            {"doc_id": c.doc_id, **f} for c, f in zip(retrieval.chunks[:n], evidence.passages, strict=True)
+        ]
+        if self.reranker is None or n < 2 or evidence.features.get("foreign"):
+            return  # other languages: the lexical evidence cannot match English passages; keep the fused order
+        order = self.reranker.order(evidence.passages)
+        retrieval.chunks = [retrieval.chunks[i] for i in order] + retrieval.chunks[n:]
 
     def ask(
         self,
@@ -207,6 +221,7 @@ class Assistant:
             notice=notice,
             outcome="caution" if caution else "answered",
             evidence=evidence.features | {"probability": evidence.probability},
+            passage_evidence=evidence.passages,
             suggestions=_nearest(retrieval) if caution else [],
         )
 
@@ -241,6 +256,7 @@ class Assistant:
             standalone_question=standalone,
             suggestions=_nearest(retrieval),
             evidence=(evidence.features | {"probability": evidence.probability}) if evidence else {},
+            passage_evidence=evidence.passages if evidence else [],
         )
 
 

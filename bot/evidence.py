@@ -15,7 +15,7 @@ Features (all in 0..1, the same in the product and the evals; the combiner in bo
 - unknown_name, missing_year: a name the (visible) library never uses; a year no top passage mentions;
 - dense_top, agree, foreign: the best passage's dense similarity, whether dense and BM25 agree on the top
   document, and whether the question is not in English (its words cannot match English passages).
-Per-passage sentence scores are kept too: the assistant reorders the passages with them.
+Per-passage features are kept too: the reranker (bot/rerank.py) reorders the passages with them.
 """
 
 from __future__ import annotations
@@ -47,6 +47,11 @@ FEATURES = (
     "agree",
     "foreign",
 )
+
+# per passage, for the reranker (bot/rerank.py): fused retrieval score relative to the top, dense cosine,
+# key-term coverage, best sentence similarity, best subject-and-relation sentence, best typed sentence
+# coverage, and how much of the subject its title and heading name
+PASSAGE_FEATURES = ("fused", "dense", "cov", "sent", "joint", "typed", "title")
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -86,7 +91,7 @@ class SentenceEvidence:
     """The features of one question, the best sentence per passage and a short explanation."""
 
     features: dict[str, float]
-    passage_scores: list[float] = field(default_factory=list)
+    passages: list[dict[str, float]] = field(default_factory=list)
     expected: str | None = None
     missing: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
@@ -184,9 +189,15 @@ def gather(
     language = guess_language(question)
     # passage-level key-term coverage
     coverage, missing = 0.0, list(q_terms)
-    for chunk in top:
+    per_passage = [dict.fromkeys(PASSAGE_FEATURES, 0.0) for _ in top]
+    top_score = max((c.score for c in top), default=0.0) or 1.0
+    cosine = {c.id: c.score for c in retrieval.dense}
+    floor = min(cosine.values(), default=0.0)
+    for p, chunk in enumerate(top):
         present = lexical.terms_of(chunk)
         cov = _share(present, weights, q_terms) if q_terms else 0.0
+        per_passage[p].update(fused=chunk.score / top_score, cov=cov)
+        per_passage[p]["dense"] = cosine.get(chunk.id, floor)
         if cov > coverage:
             coverage, missing = cov, [t for t in q_terms if t not in present]
     # names and years
@@ -200,6 +211,8 @@ def gather(
     places = frozenset(p.lower() for c in top for p in (c.country, c.region) if p and len(p) > 2)
     sents: list[tuple[int, str]] = [(p, s) for p, c in enumerate(top) for s in candidate_sentences(c)]
     heads = [term_set(f"{c.title} {c.section}") for c in top]
+    for p, head in enumerate(heads):
+        per_passage[p]["title"] = _share(head, weights, subject) if subject else 0.0
     sent_sim = focus_sim = 0.0
     dense = np.zeros(len(sents))
     if embed is not None and sents:
@@ -208,7 +221,6 @@ def gather(
         sent_sim = float(dense.max())
         focus_sim = float(np.clip(vecs[2:] @ vecs[1], 0.0, 1.0).max())
     joint_best = sent_cov = typed_cov = 0.0
-    passage_scores = [0.0] * len(top)
     for (p, sent), d in zip(sents, dense, strict=True):
         st = term_set(sent)
         subj = _share(st | heads[p], weights, subject) if subject else 0.0
@@ -220,8 +232,9 @@ def gather(
         typed_here = has_type(sent, kind, places)
         if typed_here:
             typed_cov = max(typed_cov, cov)
-        score = 0.5 * float(d) + 0.5 * joint + (0.1 if kind and typed_here else 0.0)
-        passage_scores[p] = max(passage_scores[p], score)
+        pf = per_passage[p]
+        pf["sent"], pf["joint"] = max(pf["sent"], float(d)), max(pf["joint"], joint)
+        pf["typed"] = max(pf["typed"], cov if typed_here else 0.0)
     features = {
         "coverage": coverage,
         "sent_sim": sent_sim,
@@ -237,7 +250,7 @@ def gather(
     }
     return SentenceEvidence(
         features=features,
-        passage_scores=passage_scores,
+        passages=per_passage,
         expected=kind,
         missing=missing,
         unknown_names=unknown,

@@ -91,7 +91,7 @@ class Evidence:
     outcome: str = "answered"
     probability: float = 1.0
     features: dict[str, float] = field(default_factory=dict)
-    passage_scores: list[float] = field(default_factory=list)
+    passages: list[dict[str, float]] = field(default_factory=list)
 
 
 def assess(
@@ -112,7 +112,7 @@ def assess(
         language="en" if not f["foreign"] else "other",
         missing=ev.missing,
         features=f,
-        passage_scores=ev.passage_scores,
+        passages=ev.passages,
     )
     if not retrieval.chunks:
         out.answerable, out.outcome, out.probability, out.reason = False, "not_covered", 0.0, "nothing retrieved"

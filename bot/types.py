@@ -216,6 +216,8 @@ class Answer:
     outcome: str = "answered"
     # the answerability features behind the outcome (bot/evidence.py), for the evals and diagnosis
     evidence: dict[str, float] = field(default_factory=dict)
+    # per top passage, in retrieval order: its doc_id and reranking features (the evals refit the reranker)
+    passage_evidence: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with the documented field names."""

@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.evidence import FEATURES
+from bot.evidence import FEATURES, PASSAGE_FEATURES
 from bot.refusal import MODEL_PATH, AnswerabilityModel
+from bot.rerank import RERANK_PATH, Reranker
+from evals import metrics as m
 from evals.runner import group_of, kind_of, outcome_table
 
 REFUSE_SHARE = 0.03
@@ -116,7 +118,86 @@ def cross_validate(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
     for row in used:
         row["legacy_outcome"] = legacy_outcome(row["features"])
     return {"folds": k, "outcomes": outcome_table(used, "cv_outcome"), **headline(used, "cv_outcome")} | {
-        "legacy": {"outcomes": outcome_table(used, "legacy_outcome"), **headline(used, "legacy_outcome")}
+        "legacy": {"outcomes": outcome_table(used, "legacy_outcome"), **headline(used, "legacy_outcome")},
+        "ranking": cross_validate_ranking(rows, k),
+    }
+
+
+def _rerank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answerable questions (not leave-gold-out twins) with per-passage evidence."""
+    return [r for r in rows if kind_of(r) == "answerable" and len(r.get("passages") or []) >= 2]
+
+
+def _english(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows the reranker is fitted on and applied to (other languages keep the retrieval order)."""
+    return [r for r in rows if not (r.get("features") or {}).get("foreign")]
+
+
+def fit_reranker(rows: list[dict[str, Any]]) -> Reranker:
+    """Pairwise logistic regression (RankNet-style, linear): within a question, which of two top passages is
+    from a gold document? Fitted on feature differences, no intercept; passages of gold vs other documents."""
+    from sklearn.linear_model import LogisticRegression
+
+    allx = np.array([[p[f] for f in PASSAGE_FEATURES] for r in rows for p in r["passages"]], dtype=float)
+    scale = allx.std(axis=0)
+    scale[scale == 0] = 1.0
+    diffs, labels = [], []
+    for r in rows:
+        x = np.array([[p[f] for f in PASSAGE_FEATURES] for p in r["passages"]], dtype=float) / scale
+        gold = [p["doc_id"] in r["gold_doc_ids"] for p in r["passages"]]
+        for i, gi in enumerate(gold):
+            for j, gj in enumerate(gold):
+                if gi and not gj:
+                    diffs += [x[i] - x[j], x[j] - x[i]]
+                    labels += [1, 0]
+    if not diffs:
+        return Reranker(
+            features=PASSAGE_FEATURES,
+            mean=[0.0] * len(PASSAGE_FEATURES),
+            scale=scale.tolist(),
+            coef=[1.0 if f == "fused" else 0.0 for f in PASSAGE_FEATURES],
+        )
+    clf = LogisticRegression(C=C, fit_intercept=False, max_iter=1000).fit(np.array(diffs), np.array(labels))
+    mean = allx.mean(axis=0)
+    return Reranker(features=PASSAGE_FEATURES, mean=mean.tolist(), scale=scale.tolist(), coef=clf.coef_[0].tolist())
+
+
+def ranked_docs(row: dict[str, Any], reranker: Reranker | None) -> list[str]:
+    """The document ranking of a row with its top passages reordered (None: retrieval order)."""
+    top = row["passages"]
+    foreign = (row.get("features") or {}).get("foreign")
+    order = reranker.order(top) if reranker and not foreign else list(range(len(top)))
+    return m.unique_docs([top[i]["doc_id"] for i in order] + row["chunk_doc_ids"][len(top) :])
+
+
+def ranking_figures(rows: list[dict[str, Any]], key: str) -> dict[str, float | None]:
+    """recall@1/@5 and MRR of the rankings stored under `key`."""
+    return {
+        "recall@1": m.mean([m.recall_at_k(r[key], r["gold_doc_ids"], 1, r.get("gold_match", "any")) for r in rows]),
+        "recall@5": m.mean([m.recall_at_k(r[key], r["gold_doc_ids"], 5, r.get("gold_match", "any")) for r in rows]),
+        "mrr": m.mean([m.reciprocal_rank(r[key], r["gold_doc_ids"]) for r in rows]),
+    }
+
+
+def cross_validate_ranking(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    """Held-out reranking: fitted on K-1 folds, the held-out questions' rankings measured; and the retrieval
+    order of the same rows (before). Rows without per-passage evidence keep their ranking."""
+    used = _rerank_rows(rows)
+    if len(used) < k:
+        return {"note": "too few answerable questions with passage evidence"}
+    folds = fold_of([group_of(r["id"]) for r in used], k)
+    for i in range(k):
+        train = _english([r for r in used if folds[group_of(r["id"])] != i])
+        model = fit_reranker(train)
+        for r in used:
+            if folds[group_of(r["id"])] == i:
+                r["cv_ranked"] = ranked_docs(r, model)
+    for r in used:
+        r["base_ranked"] = ranked_docs(r, None)
+    return {
+        "n": len(used),
+        "cv": ranking_figures(used, "cv_ranked"),
+        "retrieval_order": ranking_figures(used, "base_ranked"),
     }
 
 
@@ -155,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.write.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.write}")
+        reranker = fit_reranker(_english(_rerank_rows(rows)))
+        rerank_path = args.write.with_name(RERANK_PATH.name)
+        rerank_path.write_text(json.dumps(reranker.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {rerank_path}")
     return 0
 
 

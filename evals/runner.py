@@ -92,10 +92,13 @@ def score_question(q: EvalQuestion, answer: Answer, latency_ms: float, k: int) -
         ],
         "retrieved_doc_ids": ranked[:10],
         "gold_doc_ids": q.gold_doc_ids,
+        "gold_match": q.gold_match,
         "latency_ms": round(latency_ms, 1),
         "notice": answer.notice,
         "outcome": answer.outcome,
         "features": answer.evidence,
+        "passages": answer.passage_evidence,
+        "chunk_doc_ids": [c.doc_id for c in answer.chunks],
     }
     metrics: dict[str, Any] = {}
     if q.answerable:
