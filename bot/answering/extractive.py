@@ -1,7 +1,10 @@
 """The offline answer: the sentences of the top passages that best answer the question, cited.
 
 Sentences are scored by dense similarity to the question (the same multilingual embedder), idf-weighted
-overlap with the question's key terms, and the rank of their passage; near-duplicates are dropped
+overlap with the question's key terms (the asking sentence weighs more than its context), the rank of their
+passage, and a bonus when the sentence holds the answer type asked for (an amount for "how many", a date
+for "when": bot/answer_types.py); for questions asking for several practices, regions or schemes, the best
+sentence of each document comes first, so the answer covers several documents; near-duplicates are dropped
 (maximal marginal relevance on term overlap); the chosen sentences are ordered by passage and position
 and joined with [n] after each. Sentences that address an assistant (prompt injection) are never quoted.
 Written by hand: no maintained library does query-focused extractive answering with citations offline.
@@ -15,8 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.answer_types import expected_type, has_type
 from bot.answering import Draft
-from bot.lexical import QUESTION_WORDS, sentences, term_set, terms
+from bot.evidence import term_weights
+from bot.lexical import guess_language, sentences, term_set
 from bot.safety import is_instruction
 from bot.types import Chunk
 
@@ -33,6 +38,7 @@ class ExtractiveConfig:
     w_terms: float = 0.4
     w_rank: float = 0.15
     passage_focus: float = 0.5
+    w_type: float = 0.15
 
 
 @dataclass
@@ -79,9 +85,9 @@ class ExtractiveAnswerer:
         cands = self._candidates(passages)
         if not cands:
             return []
-        q_terms = [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
-        weights = {t: self.idf(t) for t in q_terms}
+        weights = term_weights(question, self.idf)
         total = sum(weights.values()) or 1.0
+        kind = expected_type(question) if guess_language(question) == "en" else None
         dense = np.zeros(len(cands))
         if self.embed is not None:
             vecs = self.embed([question, *[c.text for c in cands]])
@@ -93,14 +99,24 @@ class ExtractiveAnswerer:
         for c, d in zip(cands, dense, strict=True):
             overlap = sum(w for t, w in weights.items() if t in c.terms) / total
             base = cfg.w_dense * float(d) + cfg.w_terms * overlap + cfg.w_rank / (1 + c.passage)
+            if kind and overlap > 0 and has_type(c.text, kind):
+                base += cfg.w_type
             c.score = base * (1 - cfg.passage_focus + cfg.passage_focus * passage_cov[c.passage])
         ranked = sorted(cands, key=lambda c: -c.score)
         best = ranked[0].score
+        if asks_for_several(question):  # the best sentence of each document first, then the rest
+            first: dict[str, _Candidate] = {}
+            for c in ranked:
+                first.setdefault(passages[c.passage].doc_id, c)
+            firsts = {id(c) for c in first.values()}
+            ranked = [*first.values(), *(c for c in ranked if id(c) not in firsts)]
         chosen: list[_Candidate] = []
         words = 0
         for c in ranked:
-            if c.score < cfg.relative_floor * best or len(chosen) >= cfg.max_sentences:
+            if len(chosen) >= cfg.max_sentences:
                 break
+            if c.score < cfg.relative_floor * best:
+                continue
             if any(_jaccard(c.terms, o.terms) > cfg.redundancy for o in chosen):
                 continue
             n_words = len(c.text.split())
@@ -121,6 +137,19 @@ class ExtractiveAnswerer:
     def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
         """The extractive answer is computed at once; yield it whole."""
         yield self.answer(question, passages, history).text
+
+
+_SEVERAL = re.compile(
+    r"\b(which|what)\s+(?:\w+\s+){0,2}?(regions|countries|cities|practices|good practices|schemes|projects|"
+    r"programmes|programs|initiatives|instruments|measures|examples|tools|policies|partners|clusters)\b"
+    r"|\bexamples? of\b|\bwhat other\b",
+    re.I,
+)
+
+
+def asks_for_several(question: str) -> bool:
+    """Whether the question asks for several practices, places or schemes ("Which voucher schemes ...")."""
+    return bool(_SEVERAL.search(question))
 
 
 def _clean(sentence: str) -> str:
