@@ -2,8 +2,8 @@
 
 Offline heuristic (documented in README): when the question refers back (openers such as "and", "ok",
 "what about"; pronouns such as "it", "that", "they" unless the question names its own subject; or fewer
-than three key terms of its own), prepend the
-previous user question, which carries the subject ("Tell me about C3-Saxony." + "Which two clusters does
+than three key terms of its own), prepend the previous user question (itself made standalone first, so a
+chain of follow-ups keeps its subject), which carries the subject ("Tell me about C3-Saxony." + "Which two clusters does
 it connect?"). With an LLM configured, the LLM rewrites it instead (see bot/answering/llm.py).
 """
 
@@ -56,8 +56,17 @@ def needs_context(question: str, history: list[dict[str, str]]) -> bool:
 
 
 def condense(question: str, history: list[dict[str, str]]) -> str:
-    """A standalone question for retrieval (the question itself when it stands alone)."""
+    """A standalone question for retrieval (the question itself when it stands alone).
+
+    The previous user question is itself made standalone first, so a chain of follow-ups keeps its subject
+    ("Tell me about C3-Saxony." → "Which clusters does it connect?" → "And what inspired that?"); the
+    assistant's replies are not used, so a refused or cautioned turn keeps the subject too.
+    """
     if not needs_context(question, history):
         return question
-    previous = [t.get("content", "") for t in history if t.get("role") == "user" and t.get("content")]
-    return f"{previous[-1].strip()} {question.strip()}" if previous else question
+    users = [i for i, t in enumerate(history) if t.get("role") == "user" and t.get("content")]
+    if not users:
+        return question
+    last = users[-1]
+    previous = condense(history[last].get("content", "").strip(), history[:last])
+    return f"{previous} {question.strip()}"
