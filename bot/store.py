@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
@@ -48,18 +49,61 @@ def connect(settings: Settings) -> Any:
     """A Chroma client: HttpClient when a host is configured, else an embedded PersistentClient."""
     try:
         if settings.server_mode:
-            client = chromadb.HttpClient(
-                host=str(settings.chroma_host), port=settings.chroma_port, settings=_chroma_settings()
-            )
+            client = _http_client(settings)
             client.heartbeat()
             return client
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=_chroma_settings())
+    except StoreUnavailable:
+        raise
     except Exception as exc:  # chromadb raises many types (ValueError, httpx errors, OSError, ...)
-        raise StoreUnavailable(f"cannot open the {settings.describe_store()}: {_reason(exc)}") from exc
+        reason = _reason(exc, settings.chroma_timeout)
+        raise StoreUnavailable(f"cannot open the {settings.describe_store()}: {reason}") from exc
 
 
-def _reason(exc: BaseException) -> str:
+def _http_client(settings: Settings) -> Any:
+    """chromadb.HttpClient whose every request times out after `settings.chroma_timeout` seconds.
+
+    chromadb 1.5.9 builds its httpx session with `timeout=None` and offers no setting for it, so a frozen
+    server (process stopped, socket still open) would hang every caller forever. The constructor already
+    talks to the server (identity, tenant, database), so it runs in a thread with a bounded wait; the
+    session's timeout is then set on the client's httpx session (shared by the admin client).
+    """
+    timeout = settings.chroma_timeout
+    made: dict[str, Any] = {}
+
+    def make() -> None:
+        try:
+            made["client"] = chromadb.HttpClient(
+                host=str(settings.chroma_host), port=settings.chroma_port, settings=_chroma_settings()
+            )
+        except Exception as exc:  # re-raised in the caller's thread
+            made["error"] = exc
+
+    worker = threading.Thread(target=make, name="chroma-connect", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise StoreUnavailable(f"cannot open the {settings.describe_store()}: {_not_answering(timeout)}")
+    if "error" in made:
+        raise made["error"]
+    client = made["client"]
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(timeout)
+    else:  # a chromadb upgrade moved the session: say so rather than silently losing the timeout
+        log.warning("could not set a request timeout on the Chroma client (chromadb %s)", chromadb.__version__)
+    return client
+
+
+def _not_answering(timeout: float | None) -> str:
+    within = f" (no reply within {timeout:g} s)" if timeout else ""
+    return f"the Chroma server is not answering{within}; check that it is running"
+
+
+def _reason(exc: BaseException, timeout: float | None = None) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return _not_answering(timeout)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:300]
 
@@ -101,12 +145,15 @@ def filters_to_where(filters: Filters | None) -> MetadataFilters | None:
 class ChunkStore:
     """Chunks and document records of one library in Chroma."""
 
-    def __init__(self, client: Any, name: str, embed_model: str, dim: int, description: str = "") -> None:
+    def __init__(
+        self, client: Any, name: str, embed_model: str, dim: int, description: str = "", timeout: float | None = None
+    ) -> None:
         self.client = client
         self.name = name
         self.embed_model = embed_model
         self.dim = dim
         self.description = description or name
+        self.timeout = timeout  # of each request to a Chroma server (None: embedded)
         self._lock = threading.Lock()
         try:
             self.chunks = client.get_or_create_collection(
@@ -118,7 +165,7 @@ class ChunkStore:
             self.docs = client.get_or_create_collection(f"{name}__docs", embedding_function=None)
         except Exception as exc:
             raise StoreUnavailable(
-                f"cannot open collection '{name}' in the {self.description}: {_reason(exc)}"
+                f"cannot open collection '{name}' in the {self.description}: {_reason(exc, timeout)}"
             ) from exc
         meta = self.chunks.metadata or {}
         if meta.get("index_layout", 1) != INDEX_LAYOUT:
@@ -140,7 +187,8 @@ class ChunkStore:
         client = connect(settings)
         if reset:
             drop_collections(client, settings.collection)
-        return cls(client, settings.collection, embed_model, dim, settings.describe_store())
+        timeout = settings.chroma_timeout if settings.server_mode else None
+        return cls(client, settings.collection, embed_model, dim, settings.describe_store(), timeout)
 
     # ---- guarded calls -------------------------------------------------------------------------
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -149,7 +197,7 @@ class ChunkStore:
         except (IndexMismatch, StoreUnavailable):
             raise
         except Exception as exc:
-            raise StoreUnavailable(f"{what} failed on the {self.description}: {_reason(exc)}") from exc
+            raise StoreUnavailable(f"{what} failed on the {self.description}: {_reason(exc, self.timeout)}") from exc
 
     # ---- documents -----------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -300,4 +348,4 @@ class ChunkStore:
     def reset(self) -> None:
         """Drop both collections and start empty."""
         drop_collections(self.client, self.name)
-        self.__init__(self.client, self.name, self.embed_model, self.dim, self.description)  # type: ignore[misc]
+        self.__init__(self.client, self.name, self.embed_model, self.dim, self.description, self.timeout)  # type: ignore[misc]
