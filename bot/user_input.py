@@ -22,9 +22,9 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  
 
 
 def clean_text(value: object) -> str:
-    """Text safe to echo: lone surrogates → U+FFFD; control and bidi-override characters removed (not newline, tab)."""
+    """Text safe to echo: lone surrogates, control and bidi-override characters removed (not newline, tab)."""
     text = value if isinstance(value, str) else str(value)
-    text = _SURROGATE.sub("\ufffd", text)  # not encodable as UTF-8: Gradio and JSON responses would fail
+    text = _SURROGATE.sub("", text)  # not encodable as UTF-8: Gradio and JSON responses would fail
     return "".join(ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _BIDI_CONTROLS))
 
 
