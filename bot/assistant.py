@@ -91,6 +91,7 @@ class Assistant:
         self.embed_texts = CachedEmbed(embed) if embed is not None else None
         if self.embed_texts is not None:
             offline.embed = self.embed_texts  # type: ignore[attr-defined]
+            self.refusal.embed = self.embed_texts
 
     def warm_up(self) -> None:
         """Load models and the lexical index before the first user waits for them."""

@@ -69,6 +69,8 @@ class RefusalConfig:
 
     model: AnswerabilityModel | None = None
     min_dense: float = 0.05
+    # the sentence embedder (the Assistant sets its cached one): used when assess() is given none
+    embed: Embed | None = None
 
     def resolved(self) -> AnswerabilityModel:
         """The model in use, loaded once."""
@@ -103,7 +105,7 @@ def assess(
     embed: Embed | None = None,
 ) -> Evidence:
     """Decide whether the top `passages` retrieved passages (those the answerer sees) answer the question."""
-    ev = gather(question, retrieval, lexical, embed, passages)
+    ev = gather(question, retrieval, lexical, embed or config.embed, passages)
     f = ev.features
     out = Evidence(
         coverage=f["coverage"],
