@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.answering.llm import LLMAnswerer, build_messages, make_client
-from bot.assistant import Assistant
+from bot.assistant import Assistant, check_citations
 from bot.prompts import NO_SUPPORT, REFUSAL_TEXT, SYSTEM_PROMPT
 from bot.safety import REMOVED
 
@@ -41,14 +41,20 @@ def test_real_server_streams_and_answers_are_post_checked(eval_components, llama
     )
     assert len(pieces) >= 2 and "".join(pieces).strip()
 
-    partials = list(_assistant(eval_components, llama_server.base_url, passages=2).ask_stream(QUESTION))
+    assistant = _assistant(eval_components, llama_server.base_url, passages=2)
+    partials = list(assistant.ask_stream(QUESTION))
     assert len(partials) >= 3, "the UI sees the text grow"
-    final = partials[-1]
+    final, raw = partials[-1], partials[-2].text  # the last partial is the model's reply as streamed, unchecked
+    assert all(b.text.startswith(a.text) for a, b in zip(partials[:-2], partials[1:-1], strict=True))
     assert final.backend == "llm" and final.notice == ""
-    if final.refused:  # SmolLM2 rarely cites; an uncited reply must become the refusal
-        assert final.text == REFUSAL_TEXT and final.citations == []
-    else:
-        assert _markers_resolve(final)
+    # the post-check decides from the reply itself: with a marker naming a passage it is an answer whose
+    # markers resolve, without one (or with the no-support sentence) it becomes the refusal — whatever the
+    # model happened to write, the outcome must be the one the rule gives for that text
+    checked, used = check_citations(raw, 2)
+    expect_refusal = not used or NO_SUPPORT.lower() in raw.lower()
+    assert final.refused == expect_refusal, (raw, final.text)
+    assert (final.text == REFUSAL_TEXT and final.citations == []) if expect_refusal else (final.text == checked)
+    assert _markers_resolve(final)
 
 
 def test_injected_document_cannot_steer_the_real_model(eval_components, llama_server) -> None:
