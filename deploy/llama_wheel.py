@@ -144,7 +144,7 @@ def build(cache_root: Path, version: str, recipe: str, dry_run: bool = False) ->
         print(f"llama_wheel: using cached {wheel}", file=sys.stderr)
         return wheel
     folder = cache_root / key
-    print(f"llama_wheel: compiling {PACKAGE}=={version} ({recipe}) into {folder} (~4-5 min on 2 cores)", file=sys.stderr)
+    print(f"llama_wheel: compiling {PACKAGE}=={version} ({recipe}) into {folder} (minutes)", file=sys.stderr)
     if dry_run:
         return None
     tmp = cache_root / f".building-{key}-{os.getpid()}"

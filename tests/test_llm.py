@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
@@ -45,7 +46,7 @@ def test_real_server_streams_and_answers_are_post_checked(eval_components, llama
     partials = list(assistant.ask_stream(QUESTION))
     assert len(partials) >= 3, "the UI sees the text grow"
     final, raw = partials[-1], partials[-2].text  # the last partial is the model's reply as streamed, unchecked
-    assert all(b.text.startswith(a.text) for a, b in zip(partials[:-2], partials[1:-1], strict=True))
+    assert all(b.text.startswith(a.text) for a, b in itertools.pairwise(partials[:-1]))
     assert final.backend == "llm" and final.notice == ""
     # the post-check decides from the reply itself: with a marker naming a passage it is an answer whose
     # markers resolve, without one (or with the no-support sentence) it becomes the refusal — whatever the
