@@ -117,6 +117,9 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         # cleaned before anything is echoed: a lone surrogate cannot be sent back to the page
         question = clean_text(question) if isinstance(question, str) else ""
         chat = _chat(chat)
+        if not question.strip():
+            yield chat, "", "⚠️ Please type a question.", gr.update()
+            return
         history = _history(chat)
         chat.append({"role": "user", "content": escape_markdown_html(question)})  # shown as text, never HTML
         yield chat, "", "Searching the library…", gr.update()
