@@ -53,6 +53,20 @@ def copy_subset(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session fixtures (the embedder, the eval index, servers) never read the developer's env or `.env`.
+
+    Autouse session fixtures run before any other session fixture, so `Settings()` built there sees defaults.
+    """
+    patch = pytest.MonkeyPatch()
+    clear_helpdesk_env(patch)
+    patch.setenv("HELPDESK_CHROMA_PATH", str(tmp_path_factory.mktemp("session-index")))
+    patch.chdir(tmp_path_factory.mktemp("session-cwd"))  # pydantic-settings reads .env from the cwd
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test touches the real index, .env or a real endpoint."""
