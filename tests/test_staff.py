@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import httpx
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
 
 from bot.server import create_app
 from evals.bench_load import serve_in_thread
@@ -26,9 +28,14 @@ def test_public_ask_and_password_protected_staff_app(eval_components) -> None:
         assert "MITA" in answer_md
         assert "/draft" not in public.view_api(return_format="dict", print_info=False)["named_endpoints"]
 
-        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises different types per version
+        # the staff app is there and answers, but only after a login (a refused connection would not pass)
+        assert httpx.get(f"{url}/staff/config", timeout=30).status_code == 401
+        assert httpx.get(f"{url}/config", timeout=30).status_code == 200
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
             Client(f"{url}/staff/", verbose=False)
-        with pytest.raises(Exception):  # noqa: B017
+        wrong = httpx.post(f"{url}/staff/login", data={"username": "alice", "password": "wrong"}, timeout=30)
+        assert wrong.status_code == 400 and "Incorrect credentials" in wrong.text
+        with pytest.raises(ValueError, match="Could not login"):
             Client(f"{url}/staff/", auth=("alice", "wrong"), verbose=False)
         staff = Client(f"{url}/staff/", auth=("alice", "s3cret-pass"), verbose=False)
         draft = staff.predict("How can clusters support SMEs?", api_name="/draft")
