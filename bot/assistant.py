@@ -138,7 +138,13 @@ class Assistant:
             embed=self.embed_texts,
         )
         self._rerank(retrieval, evidence)
-        timings = {"condense_ms": (t1 - t0) * 1000, "retrieve_ms": (t2 - t1) * 1000, **retrieval.timings}
+        t3 = time.perf_counter()
+        timings = {
+            "condense_ms": (t1 - t0) * 1000,
+            "retrieve_ms": (t2 - t1) * 1000,
+            "evidence_ms": (t3 - t2) * 1000,
+            **retrieval.timings,
+        }
         return q, hist, standalone, retrieval, evidence, timings
 
     def _rerank(self, retrieval: Retrieval, evidence: Evidence) -> None:
