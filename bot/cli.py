@@ -74,6 +74,10 @@ def format_answer(answer) -> str:
     lines = []
     if answer.notice:
         lines += [f"note: {answer.notice}", ""]
+    if answer.outcome == "caution":
+        from bot.prompts import CAUTION_NOTICE
+
+        lines += [f"caution: {CAUTION_NOTICE}", ""]
     lines.append(answer.text)
     if answer.citations:
         lines += ["", "Sources:"]
@@ -83,7 +87,7 @@ def format_answer(answer) -> str:
             lines.append(f"[{c.n}] {c.title}{where}" + (f" ({place})" if place else ""))
             if c.source_url:
                 lines.append(f"    {c.source_url}")
-    if answer.refused and answer.suggestions:
+    if (answer.refused or answer.outcome == "caution") and answer.suggestions:
         lines += ["", "You may also look at:"]
         lines += [f"- {s['title']}" + (f" <{s['source_url']}>" if s["source_url"] else "") for s in answer.suggestions]
     return "\n".join(lines)
