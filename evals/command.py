@@ -70,7 +70,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from evals.judge import LLMJudge
 
         client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
-        judge = LLMJudge(client, settings.llm_model or "gpt-4o-mini")
+        judge = LLMJudge(client, settings.llm_model)
     if args.folds == 1 or args.folds < 0:
         raise HelpdeskError("--folds needs K >= 2")
     n_asked = len(questions) * (2 if args.negatives else 1)

@@ -14,6 +14,7 @@ import openai
 
 from bot.answering import Draft
 from bot.errors import LLMUnavailable
+from bot.lexical import sentences, term_set
 from bot.prompts import CONDENSE_PROMPT, NO_SUPPORT, PASSAGE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from bot.safety import neutralise_instructions
 from bot.types import Chunk
@@ -29,15 +30,44 @@ def _reason(exc: Exception) -> str:
     return f"bad response ({type(exc).__name__})"
 
 
-def build_messages(question: str, passages: list[Chunk], history: list[dict[str, str]]) -> list[dict[str, str]]:
-    """System prompt, the last turns, and the user message with fenced, numbered passages."""
+def focus_text(text: str, question: str, max_words: int | None) -> str:
+    """The passage's sentences that share most of the question's terms, with their neighbours, in order.
+
+    A small model on 2 cores reads ~80 prompt tokens/s: sending the answer-bearing part of each passage
+    instead of all of it keeps the first token within seconds. `None` keeps the whole passage.
+    """
+    sents = sentences(text)
+    if max_words is None or sum(len(s.split()) for s in sents) <= max_words:
+        return text
+    wanted = term_set(question)
+    ranked = sorted(range(len(sents)), key=lambda i: (-len(term_set(sents[i]) & wanted), i))
+    keep: set[int] = set()
+    words = 0
+    for i in ranked:
+        for j in (i, i + 1, i - 1):  # the sentence, then what follows it (lists, figures), then its lead-in
+            if 0 <= j < len(sents) and j not in keep and words + len(sents[j].split()) <= max_words:
+                keep.add(j)
+                words += len(sents[j].split())
+        if words >= max_words * 0.8:
+            break
+    return " … ".join(sents[i] for i in sorted(keep)) if keep else " ".join(text.split()[:max_words])
+
+
+def build_messages(
+    question: str, passages: list[Chunk], history: list[dict[str, str]], max_words: int | None = None
+) -> list[dict[str, str]]:
+    """System prompt, the last turns, and the user message with fenced, numbered passages.
+
+    The refusal phrase is asked for in the system prompt only: a small model given it as the last words of
+    the user message tends to repeat it whatever the passages say.
+    """
     fenced = "\n".join(
         PASSAGE_TEMPLATE.format(
             n=i + 1,
             title=html.escape(c.title, quote=True),
             location=html.escape(f"p. {c.page}" if c.page is not None else c.section, quote=True),
             # the fence cannot be closed from inside a passage
-            text=neutralise_instructions(c.text).replace("</passage>", "</ passage>"),
+            text=neutralise_instructions(focus_text(c.text, question, max_words)).replace("</passage>", "</ passage>"),
         )
         for i, c in enumerate(passages)
     )
@@ -45,9 +75,7 @@ def build_messages(question: str, passages: list[Chunk], history: list[dict[str,
     for turn in history[-4:]:
         if turn.get("role") in ("user", "assistant") and turn.get("content"):
             messages.append({"role": turn["role"], "content": turn["content"][:2000]})
-    messages.append(
-        {"role": "user", "content": USER_TEMPLATE.format(passages=fenced, question=question, no_support=NO_SUPPORT)}
-    )
+    messages.append({"role": "user", "content": USER_TEMPLATE.format(passages=fenced, question=question)})
     return messages
 
 
@@ -56,18 +84,26 @@ class LLMAnswerer:
 
     name = "llm"
 
-    def __init__(self, client: openai.OpenAI, model: str, max_tokens: int = 400, temperature: float = 0.1) -> None:
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str,
+        max_tokens: int = 400,
+        temperature: float = 0.1,
+        passage_words: int | None = None,
+    ) -> None:
         self.client = client
         self.model = model
         self.max_tokens = max_tokens
         self.temperature = temperature
+        self.passage_words = passage_words  # None: whole passages (large remote models)
 
     def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
         """Yield text pieces; raise LLMUnavailable on any failure (also mid-stream)."""
         try:
             stream = self.client.chat.completions.create(
                 model=self.model,
-                messages=build_messages(question, passages, history),  # type: ignore[arg-type]
+                messages=build_messages(question, passages, history, self.passage_words),  # type: ignore[arg-type]
                 max_tokens=self.max_tokens,
                 temperature=self.temperature,
                 stream=True,
