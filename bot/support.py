@@ -64,6 +64,11 @@ def _with_marker(sentence: str, marker: str) -> str:
     return f"{sentence[: len(sentence) - len(end)].rstrip()} {marker}{end}"
 
 
+def _keep_markers(claim: str, keep: set[int]) -> str:
+    """The sentence with only the markers of passages (0-based) in `keep`, where the model put them."""
+    return MARKER.sub(lambda m: m.group(0) if int(m.group(1)) - 1 in keep else "", claim).strip()
+
+
 def _passage_terms(chunk: Chunk) -> set[str]:
     return term_set(f"{chunk.title} {chunk.section} {chunk.text}")
 
@@ -131,14 +136,14 @@ def check_support(
         cited = [int(n) - 1 for n in MARKER.findall(claim) if 1 <= int(n) <= len(passages)]
         good = [j for j in dict.fromkeys(cited) if scores[j] >= MIN_SUPPORT]
         best = int(np.argmax(scores)) if scores else -1
-        if good:
+        if good:  # keep the model's own markers where they hold, in place; drop the others
             chosen = good
-        elif best >= 0 and scores[best] >= MIN_SUPPORT:
-            chosen = [best]
+            shown = _keep_markers(claim, set(good))
         else:
-            chosen = []
-            flags.insert(0, "no passage supports this sentence")
-        shown = _with_marker(sentence, "".join(f"[{j + 1}]" for j in chosen) or UNSUPPORTED)
+            chosen = [best] if best >= 0 and scores[best] >= MIN_SUPPORT else []
+            if not chosen:
+                flags.insert(0, "no passage supports this sentence")
+            shown = _with_marker(sentence, "".join(f"[{j + 1}]" for j in chosen) or UNSUPPORTED)
         score = max((scores[j] for j in chosen), default=max(scores, default=0.0))
         verdicts.append(SentenceSupport(text=shown, passage=chosen[0] if chosen else None, support=score, flags=flags))
         rebuilt.append(shown)
