@@ -1,14 +1,18 @@
 """The only module that knows Chroma: open (embedded | server), write, delete, query.
 
-Layout: one collection of chunks (written and queried through llama-index's ChromaVectorStore) and a
-small `<name>__docs` collection with one record per document: its current `version`. A document's
-version is committed by upserting its record (a single-record write); chunks of any other version
-are invisible to readers and removed by `repair()`. This keeps every document either fully old or
-fully new, even when a process is killed mid-write.
+Layout: one collection of chunks (written and queried through llama-index's ChromaVectorStore), a
+small `<name>__docs` collection with one record per document: its current `version`, and a
+`<name>__sentences` collection with one record per chunk: the chunk's candidate sentences and their
+vectors, computed at ingest so that an answer does not embed them again. A document's version is
+committed by upserting its record (a single-record write); chunks and sentence records of any other
+version are invisible to readers and removed by `repair()`. This keeps every document either fully old
+or fully new, even when a process is killed mid-write.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import math
 import threading
@@ -17,6 +21,7 @@ from typing import Any
 
 import chromadb
 import httpx
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
@@ -29,7 +34,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from bot.errors import IndexMismatch, StoreUnavailable
 from bot.settings import Settings
-from bot.types import Chunk, DocumentRecord, Filters
+from bot.types import Chunk, DocumentRecord, Filters, SentenceVectors
 
 log = logging.getLogger(__name__)
 _PAGE = 2000  # Chroma reads in pages to bound memory and request size
@@ -121,7 +126,7 @@ def forget_open_clients() -> None:
 
 def drop_collections(client: Any, name: str) -> None:
     """Delete a library's chunk and document collections (missing ones are fine)."""
-    for collection in (name, f"{name}__docs"):
+    for collection in (name, f"{name}__docs", f"{name}__sentences"):
         try:
             client.delete_collection(collection)
         except Exception as exc:  # chromadb raises NotFoundError/ValueError by version
@@ -140,6 +145,36 @@ def filters_to_where(filters: Filters | None) -> MetadataFilters | None:
     if filters.topic:
         items.append(MetadataFilter(key=f"topic:{filters.topic}", value=1, operator=FilterOperator.EQ))
     return MetadataFilters(filters=items)
+
+
+def _sentence_metadata(row: SentenceVectors) -> dict[str, Any]:
+    """Flat Chroma metadata of one chunk's sentences: texts as JSON, vectors as base64 float32 (exact)."""
+    vectors = np.asarray(row.vectors, dtype="<f4")
+    return {
+        "doc_id": row.doc_id,
+        "version": row.version,
+        "n": len(row.texts),
+        "texts": json.dumps(row.texts, ensure_ascii=False),
+        "vectors": base64.b64encode(vectors.tobytes()).decode("ascii"),
+    }
+
+
+def _sentence_row(chunk_id: str, meta: dict[str, Any], dim: int) -> SentenceVectors | None:
+    """Inverse of _sentence_metadata; None for a record this store cannot read (another dimension)."""
+    try:
+        texts = [str(t) for t in json.loads(str(meta.get("texts", "[]")))]
+        vectors = np.frombuffer(base64.b64decode(str(meta.get("vectors", ""))), dtype="<f4").reshape(-1, dim)
+    except ValueError:
+        return None
+    if len(texts) != len(vectors):
+        return None
+    return SentenceVectors(
+        chunk_id=chunk_id,
+        doc_id=str(meta.get("doc_id", "")),
+        version=str(meta.get("version", "")),
+        texts=texts,
+        vectors=vectors,
+    )
 
 
 class ChunkStore:
@@ -163,6 +198,7 @@ class ChunkStore:
                 configuration={"hnsw": HNSW},
             )
             self.docs = client.get_or_create_collection(f"{name}__docs", embedding_function=None)
+            self.sentences = client.get_or_create_collection(f"{name}__sentences", embedding_function=None)
         except Exception as exc:
             raise StoreUnavailable(
                 f"cannot open collection '{name}' in the {self.description}: {_reason(exc, timeout)}"
@@ -242,6 +278,7 @@ class ChunkStore:
         if except_version is not None:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": except_version}}]}
         self._call("deleting chunks", self.chunks.delete, where=where)
+        self._call("deleting sentence vectors", self.sentences.delete, where=where)
 
     def cached_embeddings(self, embed_hashes: Iterable[str]) -> dict[str, list[float]]:
         """Embeddings already stored for these embed hashes (any document, any version): the embed cache."""
@@ -259,15 +296,17 @@ class ChunkStore:
                 found[str(meta["embed_hash"])] = [float(x) for x in emb]
         return found
 
-    def _iter_raw(self, include: list[str], where: dict | None = None) -> Iterable[tuple[str, Any, Any]]:
+    def _iter_raw(
+        self, include: list[str], where: dict | None = None, collection: Any = None
+    ) -> Iterable[tuple[str, Any, Any]]:
         offset = 0
+        collection = collection if collection is not None else self.chunks
         while True:
-            res = self._call(
-                "reading chunks", self.chunks.get, include=include, where=where, limit=_PAGE, offset=offset
-            )
+            res = self._call("reading chunks", collection.get, include=include, where=where, limit=_PAGE, offset=offset)
             ids = res["ids"]
             docs = res.get("documents") or [None] * len(ids)
-            for cid, meta, text in zip(ids, res["metadatas"], docs, strict=True):
+            metas = res.get("metadatas") or [None] * len(ids)
+            for cid, meta, text in zip(ids, metas, docs, strict=True):
                 yield cid, meta or {}, text
             if len(ids) < _PAGE:
                 return
@@ -280,13 +319,18 @@ class ChunkStore:
     def repair(self) -> int:
         """Delete chunks whose document has no record or another current version; return how many."""
         records = self.documents()
-        stale = [
-            cid
-            for cid, doc_id, version in self.raw_chunk_versions()
-            if doc_id not in records or records[doc_id].version != version
-        ]
+        stale, current = [], set()
+        for cid, doc_id, version in self.raw_chunk_versions():
+            if doc_id not in records or records[doc_id].version != version:
+                stale.append(cid)
+            else:
+                current.add(cid)
         for i in range(0, len(stale), 500):
             self._call("repairing the index", self.chunks.delete, ids=stale[i : i + 500])
+        # a sentence record shares its chunk's id: any other one is a leftover (ids only: the vectors are large)
+        orphans = [cid for cid, _, _ in self._iter_raw([], collection=self.sentences) if cid not in current]
+        for i in range(0, len(orphans), 500):
+            self._call("repairing the index", self.sentences.delete, ids=orphans[i : i + 500])
         return len(stale)
 
     def current_chunks(self) -> list[Chunk]:
@@ -319,6 +363,46 @@ class ChunkStore:
             (Chunk.from_metadata(cid, text or "", meta), vectors[cid], str(meta.get("embed_hash", "")))
             for cid, meta, text in out
         ]
+
+    # ---- sentence vectors (computed at ingest, read at question time) ------------------------------
+    def add_sentence_vectors(self, rows: Sequence[SentenceVectors]) -> None:
+        """Write each chunk's sentences and their vectors (visible once the chunk's version is committed)."""
+        if not rows:
+            return
+        self._call(
+            "writing sentence vectors",
+            self.sentences.upsert,
+            ids=[r.chunk_id for r in rows],
+            embeddings=[[1.0]] * len(rows),  # looked up by id only; Chroma wants a vector per record
+            metadatas=[_sentence_metadata(r) for r in rows],
+        )
+
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """The stored sentences and vectors of these chunks, by chunk id (chunks without any are left out)."""
+        if not chunk_ids:
+            return {}
+        res = self._call(
+            "reading sentence vectors", self.sentences.get, ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"]
+        )
+        out = {}
+        for cid, meta in zip(res["ids"], res["metadatas"], strict=True):
+            row = _sentence_row(cid, meta or {}, self.dim)
+            if row is not None:
+                out[cid] = row
+        return out
+
+    def document_sentence_vectors(self, doc_id: str) -> dict[str, list[float]]:
+        """Every stored sentence vector of a document (any version) by sentence text: the ingest's cache."""
+        found: dict[str, list[float]] = {}
+        for cid, meta, _ in self._iter_raw(["metadatas"], where={"doc_id": doc_id}, collection=self.sentences):
+            row = _sentence_row(cid, meta, self.dim)
+            if row is not None:
+                found.update({t: list(v) for t, v in zip(row.texts, row.vectors.tolist(), strict=True)})
+        return found
+
+    def count_sentence_records(self) -> int:
+        """Raw number of stored sentence records (one per chunk written with sentence vectors)."""
+        return int(self._call("counting sentence records", self.sentences.count))
 
     def count_chunks(self) -> int:
         """Raw number of stored chunks (current and stale)."""

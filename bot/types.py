@@ -248,3 +248,14 @@ class Answer:
             "outcome": self.outcome,
             "sentences": self.sentences,
         }
+
+
+@dataclass
+class SentenceVectors:
+    """A chunk's candidate sentences and their unit vectors (rows), computed once at ingest."""
+
+    chunk_id: str
+    doc_id: str
+    version: str
+    texts: list[str]
+    vectors: Any  # numpy (n, dim) float32; Any keeps this module free of numpy
