@@ -1,25 +1,34 @@
-"""Carry out the plan one document at a time, atomically; progress; summary."""
+"""Carry out the plan: documents are committed one at a time, atomically, but embedded and written in batches.
+
+Chunks of many documents are gathered into batches of about `write_batch` chunks: one embedding-cache
+look-up, the embedder in batches of `batch_size`, and one store write per batch (per-document Chroma
+writes, not embedding, used to dominate). A document's record switches to its new version only after all
+of its chunks (and their sentence vectors) are written, so a killed run leaves each document fully old or
+fully new; the next run's `repair()` removes what it wrote for uncommitted documents.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import hashlib
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tqdm import tqdm
+import numpy as np
 
-from bot.errors import IngestBusy, IngestError, StoreUnavailable
+from bot.errors import IngestBusy, IngestError
+from bot.evidence import candidate_sentences
 from bot.models import OfflineEmbedding
 from bot.store import ChunkStore
-from bot.types import Chunk, DocumentRecord
+from bot.types import Chunk, DocumentRecord, SentenceVectors
 from ingest.chunking import Chunker
 from ingest.loaders import LoaderLimits, load_document
+from ingest.loaders.base import LoadedDocument
+from ingest.progress import Progress
 from ingest.sources import Plan, SourceFile, make_plan, version_of
 
 
@@ -74,6 +83,23 @@ def ingest_lock(lock_path: Path, wait: float = 0.0) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Bump when what is stored beside each chunk changes (every document is then rewritten by the next run;
+# chunk vectors come from the embedding cache): s1 = candidate sentences and their vectors.
+STORED_LAYOUT = "s1"
+
+
+@dataclass
+class _Prepared:
+    """A document loaded and chunked, waiting for its batch to be embedded and written."""
+
+    source: SourceFile
+    old: DocumentRecord | None
+    existing: DocumentRecord | None
+    doc: LoadedDocument
+    version: str
+    chunks: list[Chunk]
+
+
 class IngestPipeline:
     """Files → documents → chunks → embedded and stored, kept in sync with the folder."""
 
@@ -85,6 +111,8 @@ class IngestPipeline:
         limits: LoaderLimits | None = None,
         lock_path: Path | None = None,
         batch_size: int = 32,
+        write_batch: int | None = None,
+        sentence_vectors: bool = True,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -92,12 +120,16 @@ class IngestPipeline:
         self.limits = limits or LoaderLimits()
         self.lock_path = lock_path
         self.batch_size = batch_size
+        # chunks gathered (across documents) before they are embedded and written in one go
+        self.write_batch = write_batch or 4 * batch_size
+        self.sentence_vectors = sentence_vectors
         self._embedded = 0
 
     @property
     def signature(self) -> str:
         """Everything besides file content that determines the stored chunks."""
-        return f"{self.chunker.signature}|{self.embedder.model_name}"
+        stored = f"|{STORED_LAYOUT}" if self.sentence_vectors else ""
+        return f"{self.chunker.signature}|{self.embedder.model_name}{stored}"
 
     def plan(self, paths: list[Path]) -> Plan:
         """What `run` would do, without doing it."""
@@ -131,30 +163,24 @@ class IngestPipeline:
         summary.chunks = sum(rec.n_chunks for _, rec in plan.keep)
         claimed = {rec.doc_id: f for f, rec in plan.keep}
         records = self.store.documents()  # read once; kept current as documents are committed
-        bar = tqdm(
-            total=len(plan.load),
-            desc="ingest",
-            unit="file",
-            file=sys.stderr,
-            disable=not progress,
-            leave=False,
-        )
+        bar = Progress(total=len(plan.load), desc="ingest", unit="file", enabled=progress)
+        pending: list[_Prepared] = []
         try:
             for source, old in plan.load:
                 bar.set_postfix_str(source.rel[-40:])
                 try:
-                    status, n, warnings = self._ingest_one(source, old, claimed, records)
-                    summary.warnings.extend(warnings)
+                    prepared = self._prepare(source, old, claimed, records)
                 except IngestError as err:
                     summary.errors.append(err)
                     report(f"error: {err}")
-                else:
-                    summary.chunks += n
-                    if status == "added":
-                        summary.added += 1
-                    else:
-                        summary.updated += 1
-                bar.update(1)
+                    bar.update(1)
+                    continue
+                pending.append(prepared)
+                if sum(len(p.chunks) for p in pending) >= self.write_batch:
+                    self._write(pending, records, summary, bar)
+                    pending = []
+            if pending:
+                self._write(pending, records, summary, bar)
         finally:
             bar.close()
         for rec in plan.remove:
@@ -169,13 +195,14 @@ class IngestPipeline:
         summary.seconds = time.perf_counter() - start
         return summary
 
-    def _ingest_one(
+    def _prepare(
         self,
         source: SourceFile,
         old: DocumentRecord | None,
         claimed: dict[str, SourceFile],
         records: dict[str, DocumentRecord],
-    ) -> tuple[str, int, list[str]]:
+    ) -> _Prepared:
+        """Load and chunk one file, refusing a document id another file already uses."""
         doc = load_document(source.path, source.root, self.limits)
         owner = claimed.get(doc.doc_id)
         if owner is not None and owner.key != source.key:
@@ -189,13 +216,37 @@ class IngestPipeline:
         chunks = self.chunker.split(doc, version, source.content_hash)
         if not chunks:
             raise IngestError(source.path, "no text to index after parsing")
+        claimed[doc.doc_id] = source  # claimed now: a later file in the same batch cannot take the id
+        return _Prepared(source, old, existing, doc, version, chunks)
+
+    def _write(
+        self, batch: list[_Prepared], records: dict[str, DocumentRecord], summary: IngestSummary, bar: Progress
+    ) -> None:
+        """Embed and write a batch's chunks in one go, then commit its documents one by one."""
+        chunks = [c for p in batch for c in p.chunks]
         vectors, hashes = self._embed(chunks)
-        # atomic per document: write new chunks, commit the version, then drop other versions.
+        rows = self._sentence_rows(batch) if self.sentence_vectors else []
+        # atomic per document: write new chunks, commit each version, then drop its other versions.
         # Leftovers of a killed run were already deleted by repair() at the start of this run.
-        self.store.add_chunks(chunks, vectors, hashes)
+        for i in range(0, len(chunks), 1000):
+            self.store.add_chunks(chunks[i : i + 1000], vectors[i : i + 1000], hashes[i : i + 1000])
+        for i in range(0, len(rows), 500):
+            self.store.add_sentence_vectors(rows[i : i + 500])
+        for p in batch:
+            self._commit(p, records)
+            summary.chunks += len(p.chunks)
+            summary.warnings.extend(p.doc.warnings)
+            if p.existing is None and p.old is None:
+                summary.added += 1
+            else:
+                summary.updated += 1
+            bar.update(1)
+
+    def _commit(self, p: _Prepared, records: dict[str, DocumentRecord]) -> None:
+        doc, source = p.doc, p.source
         record = DocumentRecord(
             doc_id=doc.doc_id,
-            version=version,
+            version=p.version,
             title=doc.title,
             doc_type=doc.doc_type,
             country=doc.country,
@@ -206,32 +257,53 @@ class IngestPipeline:
             source_path=source.rel,
             source_root=str(source.root),
             content_hash=source.content_hash,
-            n_chunks=len(chunks),
+            n_chunks=len(p.chunks),
             pages=doc.pages,
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         self.store.commit_document(record)
         records[doc.doc_id] = record
-        if existing is not None:  # a new document has no other version to drop
-            self.store.delete_chunks(doc.doc_id, except_version=version)
-        if old is not None and old.doc_id != doc.doc_id:
-            self.store.remove_document(old.doc_id)
-            records.pop(old.doc_id, None)
-        claimed[doc.doc_id] = source
-        return ("added" if existing is None and old is None else "updated"), len(chunks), doc.warnings
+        if p.existing is not None:  # a new document has no other version to drop
+            self.store.delete_chunks(doc.doc_id, except_version=p.version)
+        if p.old is not None and p.old.doc_id != doc.doc_id:
+            self.store.remove_document(p.old.doc_id)
+            records.pop(p.old.doc_id, None)
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts in batches of `batch_size` (counted in `embedded`)."""
+        out: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            part = texts[start : start + self.batch_size]
+            out.extend(self.embedder.encode(part).tolist())
+            self._embedded += len(part)
+        return out
 
     def _embed(self, chunks: list[Chunk]) -> tuple[list[list[float]], list[str]]:
         texts = [c.embed_text() for c in chunks]
         hashes = [embed_hash(self.embedder.model_name, t) for t in texts]
-        try:
-            cache = self.store.cached_embeddings(hashes)
-        except StoreUnavailable:
-            raise
+        cache = self.store.cached_embeddings(hashes)
         missing = [i for i, h in enumerate(hashes) if h not in cache]
-        for start in range(0, len(missing), self.batch_size):
-            idx = missing[start : start + self.batch_size]
-            vecs = self.embedder.encode([texts[i] for i in idx])
-            self._embedded += len(idx)
-            for i, v in zip(idx, vecs, strict=True):
-                cache[hashes[i]] = v.tolist()
+        for i, vec in zip(missing, self._encode([texts[i] for i in missing]), strict=True):
+            cache[hashes[i]] = vec
         return [cache[h] for h in hashes], hashes
+
+    def _sentence_rows(self, batch: list[_Prepared]) -> list[SentenceVectors]:
+        """Each chunk's candidate sentences with their vectors; an updated document's unchanged sentences are
+        reused from its stored version."""
+        known: dict[str, list[float]] = {}
+        for p in batch:
+            if p.existing is not None:
+                known.update(self.store.document_sentence_vectors(p.doc.doc_id))
+        per_chunk = [(p, c, candidate_sentences(c)) for p in batch for c in p.chunks]
+        missing = list(dict.fromkeys(s for _, _, sents in per_chunk for s in sents if s not in known))
+        known.update(zip(missing, self._encode(missing), strict=True))
+        return [
+            SentenceVectors(
+                chunk_id=c.id,
+                doc_id=c.doc_id,
+                version=p.version,
+                texts=sents,
+                vectors=np.asarray([known[s] for s in sents], dtype=np.float32).reshape(len(sents), -1),
+            )
+            for p, c, sents in per_chunk
+        ]
