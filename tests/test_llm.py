@@ -119,12 +119,33 @@ def test_unknown_markers_are_removed(eval_components, scripted_llm) -> None:
 
 
 @pytest.mark.parametrize(
-    "reply", ["C3-Saxony uses networking events and vouchers.", NO_SUPPORT, f"Sorry. {NO_SUPPORT} [1]"]
+    "reply",
+    [
+        "Saxony pays each cluster manager a yearly bonus of 7 million euros.",  # uncited and in no passage
+        "Saxony pays each cluster manager a yearly bonus of 7 million euros [1].",  # cited, but not supported
+        NO_SUPPORT,
+        f"Sorry. {NO_SUPPORT} [1]",
+    ],
 )
-def test_uncited_or_no_support_reply_becomes_a_refusal(eval_components, scripted_llm, reply) -> None:
+def test_unsupported_or_no_support_reply_becomes_a_refusal(eval_components, scripted_llm, reply) -> None:
     scripted_llm.mode = f"text:{reply}"
     answer = _assistant(eval_components, scripted_llm.base_url).ask(QUESTION)
     assert answer.refused and answer.text == REFUSAL_TEXT and answer.suggestions
+
+
+def test_a_forgotten_citation_is_attached_to_the_supporting_passage(eval_components, scripted_llm) -> None:
+    """Small models often answer right and cite nothing: the sentence check finds the passage that supports it."""
+    scripted_llm.mode = (
+        "text:C3-Saxony connects the cluster Silicon Saxony with the cluster Biosaxony. "
+        "It also gives every cluster 7 million euros."
+    )
+    answer = _assistant(eval_components, scripted_llm.base_url).ask(QUESTION)
+    assert not answer.refused and _markers_resolve(answer)
+    first, second = answer.sentences
+    assert first["citation"] == 1 and first["support"] >= 0.5 and first["text"].endswith("[1].")
+    assert answer.citations[0].doc_id == "helpdesk-clusters-green-digital-transition"
+    assert second["citation"] is None and "no passage supports this sentence" in second["flags"]
+    assert "number not in the passages: 7" in second["flags"] and "[?]" in answer.text
 
 
 def test_reply_leaking_the_system_prompt_is_discarded(eval_components, scripted_llm) -> None:

@@ -70,3 +70,26 @@ def test_invented_numbers_and_names_are_flagged_and_lead_ins_need_no_citation(em
     assert not invented.supported
     assert "number not in the passages: 1981" in invented.flags and "name not in the passages: Bilbao" in invented.flags
     assert check.text.splitlines()[0] == "ClusterFY has these aims:" and check.supported_share == 0.5
+
+
+def test_the_chat_shows_each_sentences_support() -> None:
+    from bot.types import Answer
+    from bot.ui.render import answer_markdown
+
+    answer = Answer(
+        question="q",
+        text="MITA leads it [1]. It has 40 partners [?].",
+        refused=False,
+        sentences=[
+            {"text": "MITA leads it [1].", "citation": 1, "support": 0.81, "flags": []},
+            {
+                "text": "It has 40 partners [?].",
+                "citation": None,
+                "support": 0.12,
+                "flags": ["number not in the passages: 40"],
+            },
+        ],
+    )
+    shown = answer_markdown(answer)
+    assert "✅ 0.81 [1]: MITA leads it" in shown
+    assert "⚠ 0.12 unsupported: It has 40 partners [?]. — number not in the passages: 40" in shown

@@ -44,9 +44,24 @@ def answer_markdown(answer: Answer) -> str:
                     for s in answer.suggestions
                 )
                 text += f"\n\n**Nearest documents:** {near}"
+        text += support_markdown(answer)
     if answer.notice:
         text = f"⚠️ *{escape_markdown_html(answer.notice)}*\n\n{text}"
     return text
+
+
+def support_markdown(answer: Answer) -> str:
+    """A model's answer: each sentence's support by its cited passage, and what no passage holds."""
+    claims = [s for s in answer.sentences if s.get("support") is not None]
+    if not claims:
+        return ""
+    lines = ["\n\n**Support of each sentence** (1 = the cited passage says it):"]
+    for s in claims:
+        ok = s["citation"] is not None
+        mark = f"[{s['citation']}]" if ok else "unsupported"
+        why = f" — {escape_markdown_html('; '.join(s['flags']))}" if s["flags"] else ""
+        lines.append(f"- {'✅' if ok else '⚠'} {s['support']:.2f} {mark}: {escape_markdown_html(s['text'][:160])}{why}")
+    return "\n".join(lines)
 
 
 def sources_html(answer: Answer | None) -> str:
