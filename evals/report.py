@@ -57,6 +57,8 @@ def markdown_report(report: dict[str, Any], results: list[dict[str, Any]], title
             lines.append(f"| {g} | {key} | {_fmt(value)} |")
     lat = report["latency_ms"]
     lines.append(f"| latency | p50 / p95 / max ms | {lat['p50']:.0f} / {lat['p95']:.0f} / {lat['max']:.0f} |")
+    if first := report.get("first_text_ms"):
+        lines.append(f"| first text | p50 / p95 ms | {first['p50']:.0f} / {first['p95']:.0f} |")
     lines += outcome_lines(report)
     if "baseline_bm25" in report:
         lines += ["", "## Ranking vs plain BM25 (same chunks)", "", "| metric | product | BM25 |", "|---|---|---|"]

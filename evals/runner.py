@@ -116,6 +116,9 @@ def score_question(q: EvalQuestion, answer: Answer, latency_ms: float, k: int) -
         metrics["citation_valid"] = m.citation_validity(answer.text, len(answer.citations))
         metrics["citation_precision"] = precision
         metrics["citation_recall"] = recall
+        claims = [x for x in answer.sentences if x.get("support") is not None]
+        if claims:  # a model's answer: share of its sentences that the cited passage supports
+            metrics["sentences_supported"] = sum(x["citation"] is not None for x in claims) / len(claims)
         metrics["citations_resolve"] = float(
             all(c.chunk_id in {ch.id for ch in answer.chunks} for c in answer.citations)
         )
@@ -157,6 +160,7 @@ def _group(rows: list[dict[str, Any]], baseline: dict[str, dict[str, float]] | N
             "token_f1": agg("token_f1"),
             "quote_recall": agg("quote_recall"),
             "answer_bearing": agg("answer_bearing"),
+            "sentences_supported": agg("sentences_supported"),
             "answer_bearing_half": m.mean(
                 [float(v >= 0.5) for r in rows if (v := r["metrics"].get("answer_bearing")) is not None]
             ),
@@ -198,9 +202,13 @@ def run_eval(
         asked += leave_gold_out(questions)
     for i, (q, hidden) in enumerate(asked):
         t0 = time.perf_counter()
-        answer = assistant.ask(q.question, q.history, exclude=hidden)
+        first_ms: float | None = None
+        for answer in assistant.ask_stream(q.question, q.history, exclude=hidden):
+            if first_ms is None and answer.text:  # the first text a user sees (a model's first tokens)
+                first_ms = (time.perf_counter() - t0) * 1000
         latency = (time.perf_counter() - t0) * 1000
         row = score_question(q, answer, latency, k)
+        row["first_text_ms"] = round(first_ms if first_ms is not None else latency, 1)
         if judge is not None and not answer.refused:
             grades = judge.grade(q.question, answer.text, [c.quote for c in answer.citations])
             row["metrics"]["judge_faithfulness"] = grades["faithfulness"]
@@ -240,6 +248,7 @@ def run_eval(
         "missed": [r["id"] for r in foreign if r["metrics"]["recall@5"] < 1.0],
     }
     report["latency_ms"] = m.percentiles([r["latency_ms"] for r in rows])
+    report["first_text_ms"] = m.percentiles([r["first_text_ms"] for r in rows])
     return EvalRun(results=all_rows, report=report)
 
 
