@@ -303,7 +303,7 @@ class IngestPipeline:
                 doc_id=c.doc_id,
                 version=p.version,
                 texts=sents,
-                vectors=np.asarray([known[s] for s in sents], dtype=np.float32).reshape(len(sents), -1),
+                vectors=np.asarray([known[s] for s in sents], dtype=np.float32).reshape(len(sents), self.embedder.dim),
             )
             for p, c, sents in per_chunk
         ]
