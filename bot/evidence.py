@@ -85,6 +85,26 @@ class CachedEmbed:
                 out.append(v)
         return np.stack(out) if out else np.zeros((0, 1), dtype=np.float32)
 
+    def prime(self, known: dict[str, np.ndarray]) -> None:
+        """Put vectors computed elsewhere (the sentence vectors stored at ingest) in the cache."""
+        with self._lock:
+            for t, v in known.items():
+                self._cache[t] = np.asarray(v, dtype=np.float32)
+                self._cache.move_to_end(t)
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+
+
+def known_first(embed: Embed, known: dict[str, np.ndarray]) -> Embed:
+    """`embed` that takes the vectors of `known` texts as they are and embeds only the others."""
+
+    def fn(texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        fresh = dict(zip(missing, np.asarray(embed(missing), dtype=np.float32), strict=True)) if missing else {}
+        return np.stack([known[t] if t in known else fresh[t] for t in texts]) if texts else np.zeros((0, 1))
+
+    return fn
+
 
 @dataclass
 class SentenceEvidence:
@@ -179,6 +199,11 @@ def gather(
     """The evidence features of the top `passages` retrieved passages for the question."""
     top = retrieval.chunks[:passages]
     hidden = retrieval.excluded
+    if embed is not None and retrieval.sentence_vectors:  # stored at ingest: embed only what is not
+        if isinstance(embed, CachedEmbed):
+            embed.prime(retrieval.sentence_vectors)  # the extractive answerer shares this cache
+        else:
+            embed = known_first(embed, retrieval.sentence_vectors)
     variant = {t: library_form(t, lexical, hidden) for t in key_terms(question)}
     q_terms = list(dict.fromkeys(variant.values()))
     weights: dict[str, float] = {}

@@ -34,6 +34,9 @@ class RetrievalConfig:
     dense_weight_other_language: float = 10.0
     max_per_doc: int = 3
     refresh_seconds: float = 2.0
+    # top passages whose sentence vectors (stored at ingest) come with the ranking: the evidence step and
+    # the extractive answerer read the top 5, so they need not embed those sentences per question
+    sentence_passages: int = 5
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Retrieval:
     query_terms: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     excluded: frozenset[str] = frozenset()
+    # sentence text → unit vector, for the top passages' candidate sentences (as stored at ingest)
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class LexicalIndex:
@@ -228,6 +233,8 @@ class HybridRetriever:
         weight = self.config.dense_weight if english else self.config.dense_weight_other_language
         fused = self.fuse(dense, lexical, k, weight)
         t5 = time.perf_counter()
+        sentence_vectors = self.stored_sentence_vectors(fused[: self.config.sentence_passages])
+        t6 = time.perf_counter()
         return Retrieval(
             query=query,
             chunks=fused,
@@ -241,8 +248,16 @@ class HybridRetriever:
                 "dense_ms": (t3 - t2) * 1000,
                 "lexical_ms": (t4 - t3) * 1000,
                 "fuse_ms": (t5 - t4) * 1000,
+                "sentences_ms": (t6 - t5) * 1000,
             },
+            sentence_vectors=sentence_vectors,
         )
+
+    def stored_sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """The candidate sentences of these chunks with the vectors stored at ingest (an index written before
+        they were stored has none: the evidence step then embeds the sentences itself)."""
+        rows = self.store.sentence_vectors([c.id for c in chunks]) if chunks else {}
+        return {text: vec for row in rows.values() for text, vec in zip(row.texts, row.vectors, strict=True)}
 
     def fuse(self, dense: list[Chunk], lexical: list[Chunk], k: int, dense_weight: float) -> list[Chunk]:
         """Convex fusion (BM25/max + w·cosine), near-duplicate removal and a per-document cap."""
