@@ -18,7 +18,12 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--questions", type=Path, help="JSONL question file (format: evals/README.md)")
     p.add_argument("--out", type=Path, help="output folder for results.jsonl, report.json/.md/.png")
     p.add_argument("--k", type=int, default=5, help="passages given to the answerer (default 5)")
-    p.add_argument("--backend", choices=["offline", "llm"], default="offline", help="answer back-end")
+    p.add_argument(
+        "--backend",
+        choices=["offline", "llm", "both"],
+        default="offline",
+        help="answer back-end; both: offline and the model side by side in one run (OUT/offline, OUT/llm)",
+    )
     p.add_argument("--baseline", choices=["bm25"], help="add a plain BM25 ranking over the same chunks")
     p.add_argument("--gate", type=Path, help="thresholds TOML: exit 1 when a metric is outside its limit")
     p.add_argument("--judge", action="store_true", help="LLM-as-judge faithfulness/relevance (needs an endpoint)")
@@ -53,9 +58,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     questions = load_questions(args.questions)
     settings = Settings()
-    comps = build_components(settings, use_llm=args.backend == "llm")
-    if args.backend == "llm" and comps.assistant.llm is None:
-        raise HelpdeskError("--backend llm needs an endpoint: set OPENAI_BASE_URL (or HELPDESK_LLM_BASE_URL)")
+    comps = build_components(settings, use_llm=args.backend != "offline")
+    if args.backend != "offline" and comps.assistant.llm is None:
+        raise HelpdeskError(
+            f"--backend {args.backend} needs a model: HELPDESK_LLM=local (after `make models`) or an endpoint "
+            "(OPENAI_BASE_URL / HELPDESK_LLM_BASE_URL)"
+        )
     if args.library:
         summary = comps.pipeline.run(args.library, progress=True, report=lambda s: tqdm.write(s, file=sys.stderr))
         print(f"library: {summary.line()}", file=sys.stderr)
@@ -74,24 +82,37 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.folds == 1 or args.folds < 0:
         raise HelpdeskError("--folds needs K >= 2")
     n_asked = len(questions) * (2 if args.negatives else 1)
-    bar = tqdm(total=n_asked, desc="eval", unit="q", file=sys.stderr, leave=False)
-    run = run_eval(
-        comps.assistant,
-        questions,
-        k=args.k,
-        baseline=baseline,
-        progress=lambda i, n: bar.update(1),
-        judge=judge,
-        negatives=args.negatives,
-        folds=args.folds,
-    )
-    bar.close()
-    write_results(run, args.out)
-    write_reports(run.report, run.results, args.out)
-    print((args.out / "report.md").read_text(encoding="utf-8").split("## The 10 worst")[0].rstrip())
-    print(f"\nwrote {args.out}/results.jsonl, report.json, report.md, report.png")
+    model = comps.assistant.llm
+    runs = {"offline": None, "llm": model} if args.backend == "both" else {args.backend: model}
+    reports = {}
+    try:
+        for name, llm in runs.items():
+            comps.assistant.llm = llm if name == "llm" else None
+            out = args.out / name if len(runs) > 1 else args.out
+            bar = tqdm(total=n_asked, desc=f"eval {name}", unit="q", file=sys.stderr, leave=False)
+            run = run_eval(
+                comps.assistant,
+                questions,
+                k=args.k,
+                baseline=baseline,
+                progress=lambda i, n, bar=bar: bar.update(1),
+                judge=judge,
+                negatives=args.negatives,
+                folds=args.folds,
+            )
+            bar.close()
+            write_results(run, out)
+            write_reports(run.report, run.results, out)
+            reports[name] = run.report
+            print((out / "report.md").read_text(encoding="utf-8").split("## The 10 worst")[0].rstrip())
+            print(f"\nwrote {out}/results.jsonl, report.json, report.md, report.png")
+    finally:
+        comps.close()
+    if len(runs) > 1:
+        print(f"\n## offline → llm\n{compare(args.out / 'offline', args.out / 'llm')}")
+    run_report = reports[next(reversed(reports))]
     if args.gate:
-        failures = check_gate(run.report, load_thresholds(args.gate))
+        failures = check_gate(run_report, load_thresholds(args.gate))
         for f in failures:
             print(f"GATE FAILED {f}", file=sys.stderr)
         if failures:
