@@ -96,17 +96,16 @@ def test_a_lone_surrogate_then_a_normal_question_on_the_same_page(page: Page) ->
 
 def test_library_counts_and_filters_are_fresh_on_each_page_load(page: Page, served: dict[str, Any]) -> None:
     page.get_by_role("tab", name="Library").click()
-    before = page.locator("#lib-stats").inner_text()
-    n = int(before.split()[0])
+    stats = "(document.querySelector('#lib-stats')?.innerText || '')"
+    page.wait_for_function(f"() => /^\\d+ documents/.test({stats}.trim())")  # not the loading timer
+    n = int(page.locator("#lib-stats").inner_text().split()[0])
     # another upload, re-index or process adds a document while the page is open
     shutil.copy(CORPUS / EXTRA_DOC, served["library"] / EXTRA_DOC)
     assert served["comps"].pipeline.run([served["library"]], progress=False).failed == 0
 
     page.reload()
     page.get_by_role("tab", name="Library").click()
-    page.wait_for_function(
-        f"() => (document.querySelector('#lib-stats')?.innerText || '').startsWith('{n + 1} documents')"
-    )
+    page.wait_for_function(f"() => {stats}.trim().startsWith('{n + 1} documents')")
     page.locator("#lib-table").get_by_text("Innovation Vouchers: permitted uses").wait_for()
     page.get_by_role("tab", name="Ask").click()
     page.locator("#f-country input").click()

@@ -159,7 +159,8 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         return draft.to_markdown(), draft_status(draft)
 
     def prepare_downloads(markdown: str, folder: str | None) -> tuple[Any, Any, str, str]:
-        if not (markdown or "").strip():
+        markdown = clean_text(markdown or "")  # echoed into the preview
+        if not markdown.strip():
             return gr.update(value=None), gr.update(value=None), "", folder or ""
         folder = folder or tempfile.mkdtemp(prefix="helpdesk-draft-")
         md_path, docx_path = export_files(markdown, folder)
@@ -187,9 +188,12 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
 
     def page_view(query: str = "") -> dict[Any, Any]:
         """What the page shows from the index, fresh at every page load (uploads and other processes ingest)."""
-        with contextlib.suppress(StoreUnavailable):  # the page still loads; questions say the store is down
-            retriever.refresh()
         records = retriever.records
+        with contextlib.suppress(StoreUnavailable):  # the page still loads; questions say the store is down
+            current = comps.store.documents()  # one small read, not throttled like the retriever's own check
+            if {d: r.version for d, r in current.items()} != {d: r.version for d, r in records.items()}:
+                retriever.refresh(force=True)
+            records = current
         c = filter_choices(records)
         view: dict[Any, Any] = {
             country: gr.update(choices=c["country"]),
@@ -348,7 +352,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
 
         if with_library:
             view_outputs = [table, stats, country, doc_type, topic, draft_topic]
-            search.change(lambda q: library_view(q)[0], search, table, api_visibility="private")
+            search.change(lambda q: library_view(clean_text(q or ""))[0], search, table, api_visibility="private")
             upload.upload(on_upload, [upload, search], [lib_status, *view_outputs, upload], api_visibility="private")
             reindex_button.click(on_reindex, search, [lib_status, *view_outputs], api_visibility="private")
 
