@@ -213,11 +213,28 @@ class Assistant:
         notice = ""
         draft: Draft | None = None
         if self.llm is not None:
+            # the evidence first: the passages the model reads are shown while it writes
+            provisional = [Citation.from_chunk(i + 1, c) for i, c in enumerate(passages)]
+            yield Answer(
+                question=q,
+                text="",
+                citations=provisional,
+                chunks=retrieval.chunks,
+                standalone_question=standalone,
+                backend=self.llm.name,
+            )
             try:
                 text = ""
                 for piece in self.llm.stream(q if not hist else standalone, passages, hist):
                     text += piece
-                    yield Answer(question=q, text=text, standalone_question=standalone, backend=self.llm.name)
+                    yield Answer(
+                        question=q,
+                        text=text,
+                        citations=provisional,
+                        chunks=retrieval.chunks,
+                        standalone_question=standalone,
+                        backend=self.llm.name,
+                    )
                 draft = Draft(text=text, backend=self.llm.name, refused=NO_SUPPORT.lower() in text.lower())
                 if leaks_system_prompt(text) or is_instruction(text):
                     draft, notice = None, UNSAFE_LLM_NOTICE

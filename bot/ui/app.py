@@ -127,15 +127,22 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         try:
             for partial in assistant.ask_stream(question, history, _filters(country, doc_type, topic)):
                 final = partial
-                shown = [*chat, {"role": "assistant", "content": answer_markdown(partial)}]
-                yield shown, "", "Writing the answer…", gr.update()
+                shown = [*chat, {"role": "assistant", "content": answer_markdown(partial) or "…"}]
+                # a model's answer streams after its evidence: the passages it reads are shown at once
+                sources = sources_html(partial) if partial.citations else gr.update()
+                yield shown, "", "Writing the answer from the sources shown…", sources
         except HelpdeskError as exc:
             chat.append({"role": "assistant", "content": f"⚠️ {exc}"})
             yield chat, "", f"⚠️ {exc}", gr.update()
             return
         assert final is not None
         chat.append({"role": "assistant", "content": answer_markdown(final)})
-        status = "Not covered by the library." if final.refused else f"Answered from {len(final.citations)} source(s)."
+        status = {
+            "empty": "The library is empty: add documents first.",
+            "not_covered": "Not covered by the library.",
+            "caution": f"⚠ Partly covered. Answered from {len(final.citations)} source(s): check them.",
+        }.get("not_covered" if final.refused and final.outcome != "empty" else final.outcome)
+        status = status or f"Answered from {len(final.citations)} source(s)."
         if final.notice:
             status = "⚠️ Language model unreachable: offline answer shown."
         yield chat, "", status, sources_html(final)
