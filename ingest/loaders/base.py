@@ -126,6 +126,33 @@ def first_heading(text: str) -> str:
     return m.group(1).strip() if m else ""
 
 
+_FILE_LIKE = re.compile(r"\.(pdf|docx?|odt|rtf|indd|qxd|pptx?|xlsx?|txt|html?|tex|dvi|ps)\b", re.I)
+_PLACEHOLDER = re.compile(
+    r"^(microsoft (word|powerpoint|excel)\b|untitled\b|document\s*\d*$|title$|no title$|"
+    r"powerpoint presentation$|slide \d+$|page \d+$|layout \d+$|print$|default$|none$|null$|n/?a$)",
+    re.I,
+)
+
+
+def is_junk_title(title: str, file_stem: str = "") -> bool:
+    """True when an embedded title cannot name a document for a reader.
+
+    Junk: empty or very short (fewer than 4 letters: "TA"), mostly non-letters ("2019/1999"), file-name-like
+    (an extension, "wp251rev_en", "Microsoft Word - x.docx", the file's own name) or a tool's placeholder
+    ("Untitled", "Document1", "PowerPoint Presentation").
+    """
+    text = " ".join(str(title or "").split())
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 4 or letters < 0.5 * len(text.replace(" ", "")):
+        return True
+    if _FILE_LIKE.search(text) or _PLACEHOLDER.match(text):
+        return True
+    if " " not in text and re.search(r"[_\d]|[a-z][A-Z]", text):  # one token with _ or digits: an identifier
+        return True
+    stem = re.sub(r"[\W_]+", "", file_stem.lower())
+    return bool(stem) and re.sub(r"[\W_]+", "", text.lower()) == stem
+
+
 def coerce_metadata(path: Path, meta: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """Normalise front-matter/sidecar fields to strings and a topic list, warning about odd values."""
     out: dict[str, Any] = {}

@@ -1,9 +1,16 @@
-"""PDFs through pypdf, one part per page; metadata from a `NAME.pdf.meta.yaml` sidecar when present."""
+"""PDFs through pypdf, one part per page; metadata from a `NAME.pdf.meta.yaml` sidecar when present.
+
+The title is the sidecar's, else the embedded title unless it is junk (`is_junk_title`: a public EU
+regulation of 349 pages is titled "TA"), else the first heading of page 1 (the largest type on it), else
+the file name. Heading detection is written by hand: pypdf reports each text run's font size through its
+`visitor_text` hook, but has no notion of a heading.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pypdf import PdfReader
@@ -16,6 +23,7 @@ from ingest.loaders.base import (
     LoaderLimits,
     coerce_metadata,
     document_from_metadata,
+    is_junk_title,
     normalise_whitespace,
     read_bytes_checked,
 )
@@ -45,6 +53,62 @@ def read_sidecar(path: Path, warnings: list[str]) -> dict:
         warnings.append(f"{side}: metadata sidecar is not a mapping; ignored")
         return {}
     return meta
+
+
+MAX_TITLE_CHARS = 200
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+def page_heading(page: Any) -> str:
+    """The first heading of a page: its lines set in the largest type, or '' when none is readable."""
+    runs: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        scale = abs(float(tm[3]) * float(cm[3])) or 1.0
+        if text.strip():
+            runs.append((round(abs(float(size)) * scale, 1), text))
+
+    try:
+        plain = page.extract_text(visitor_text=visit) or ""
+    except Exception:  # a page pypdf cannot read has no heading; the file name serves
+        return ""
+    lettered = [(s, t) for s, t in runs if sum(ch.isalpha() for ch in t) >= 2]
+    if not lettered:
+        return ""
+    top = max(s for s, _ in lettered)
+    # every run in the largest type (a cover title may be interleaved with smaller runs), in reading order
+    big = [t for s, t in runs if s >= 0.95 * top]
+    wanted = _compact("".join(big))
+    # pypdf's runs may split words without spaces ("MATIÈR" + "E"): take the page's own lines that spell them
+    lines = [ln.strip() for ln in plain.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if not wanted.startswith(_compact(line)[:20]) or not _compact(line):
+            continue
+        taken, got = [], ""
+        for nxt in lines[i:]:
+            if not wanted.startswith(got + _compact(nxt)):
+                break
+            taken.append(nxt)
+            got += _compact(nxt)
+        if taken:
+            return " ".join(" ".join(taken).split())[:MAX_TITLE_CHARS]
+    return " ".join("".join(big).split())[:MAX_TITLE_CHARS]
+
+
+def readable_title(path: Path, meta: dict, embedded: str, first_page: Any) -> str:
+    """Sidecar title, else a non-junk embedded title, else page 1's heading, else '' (the file name)."""
+    if meta.get("title"):
+        return str(meta["title"])
+    embedded = " ".join(str(embedded or "").split())
+    if embedded and not is_junk_title(embedded, path.stem):
+        return embedded[:MAX_TITLE_CHARS]
+    heading = page_heading(first_page)
+    if heading and not is_junk_title(heading, path.stem):
+        return heading
+    return ""
 
 
 def load_pdf(path: Path, root: Path, limits: LoaderLimits) -> LoadedDocument:
@@ -92,5 +156,5 @@ def load_pdf(path: Path, root: Path, limits: LoaderLimits) -> LoadedDocument:
         info_title = (reader.metadata.title or "") if reader.metadata else ""
     except Exception:
         info_title = ""
-    title = meta.get("title") or str(info_title).strip()
+    title = readable_title(path, meta, str(info_title), reader.pages[0])
     return document_from_metadata(path, root, "pdf", parts, meta, title, pages=n_pages, warnings=warnings)
