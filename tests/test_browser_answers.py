@@ -13,15 +13,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from bot.components import build_components
 from bot.models import OfflineEmbedding
-from bot.settings import Settings
-from bot.ui.app import build_app, launch_options
-from tests.conftest import CORPUS, clear_helpdesk_env
-from tests.servers import free_port
-from tests.test_ui_browser import browser, needs_chromium, shot
-
-__all__ = ["browser"]  # the fixture, shared with tests/test_ui_browser.py
+from tests.browser import needs_chromium, served_library
+from tests.conftest import CORPUS
+from tests.test_ui_browser import shot
 
 pytestmark = pytest.mark.browser
 
@@ -35,24 +30,9 @@ def default_library(
     real_embedder: OfflineEmbedding, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """The app over an index of the whole default library, on a free loopback port."""
-    with pytest.MonkeyPatch.context() as mp:
-        clear_helpdesk_env(mp)
-        root = tmp_path_factory.mktemp("default-library")
-        settings = Settings(chroma_path=root / "index", corpus_dir=CORPUS, collection="default-test")
-        comps = build_components(settings, embedder=real_embedder, use_llm=False)
-        summary = comps.pipeline.run([CORPUS], progress=False)
-        assert summary.failed == 0, summary.errors
-        comps.assistant.warm_up()
-        app = build_app(comps)
-        app.queue()
-        port = free_port()
-        app.launch(
-            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options(settings)
-        )
-        try:
-            yield {"url": f"http://127.0.0.1:{port}/"}
-        finally:
-            app.close()
+    root = tmp_path_factory.mktemp("default-library")
+    with served_library(real_embedder, root, CORPUS, "default-test") as (url, _):
+        yield {"url": url}
 
 
 @pytest.fixture

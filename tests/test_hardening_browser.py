@@ -10,51 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from bot.components import build_components
-from bot.settings import Settings
-from bot.ui.app import build_app, launch_options
-from tests.conftest import CORPUS, clear_helpdesk_env, copy_subset
-from tests.servers import free_port
+from tests.browser import served_library
+from tests.conftest import CORPUS, copy_subset
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 EXTRA_DOC = "enterprise-ireland-innovation-vouchers-permitted-uses.md"
 
 
 @pytest.fixture(scope="module")
 def served(real_embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with pytest.MonkeyPatch.context() as mp:
-        clear_helpdesk_env(mp)
-        root = tmp_path_factory.mktemp("hardening-ui")
-        library = copy_subset(root / "library")
-        settings = Settings(chroma_path=root / "index", corpus_dir=library, collection="hardening-ui")
-        comps = build_components(settings, embedder=real_embedder, use_llm=False)
-        assert comps.pipeline.run([library], progress=False).failed == 0
-        comps.assistant.warm_up()
-        app = build_app(comps)
-        app.queue()
-        port = free_port()
-        app.launch(
-            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options(settings)
-        )
-        try:
-            yield {"url": f"http://127.0.0.1:{port}/", "comps": comps, "library": library}
-        finally:
-            app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium: run `make chromium`")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    root = tmp_path_factory.mktemp("hardening-ui")
+    library = copy_subset(root / "library")
+    with served_library(real_embedder, root, library, "hardening-ui") as (url, comps):
+        yield {"url": url, "comps": comps, "library": library}
 
 
 @pytest.fixture

@@ -15,68 +15,26 @@ from typing import Any
 import pytest
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from bot.components import Components, build_components
 from bot.models import OfflineEmbedding
-from bot.settings import Settings
-from bot.ui.app import build_app, launch_options
-from tests.conftest import ROOT, clear_helpdesk_env, copy_subset
-from tests.servers import free_port
+from tests.browser import needs_chromium, served_library
+from tests.conftest import ROOT, copy_subset
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = ROOT / "artifacts" / "screenshots"
 DOCS_SHOT = ROOT / "docs" / "ask-tab.png"
 SEED_REQUEST = "How can clusters and innovation vouchers support the green and digital transition of SMEs?"
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium: run `make chromium`"
-)
 
 
 @pytest.fixture(scope="module")
 def served(real_embedder: OfflineEmbedding, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app on a free loopback port over a temp index of the corpus slice; closed after the module."""
-    with pytest.MonkeyPatch.context() as mp:
-        clear_helpdesk_env(mp)
-        root = tmp_path_factory.mktemp("ui")
-        library = copy_subset(root / "library")
-        settings = Settings(chroma_path=root / "index", corpus_dir=library, collection="ui-test")
-        comps: Components = build_components(settings, embedder=real_embedder, use_llm=False)
-        summary = comps.pipeline.run([library], progress=False)
-        assert summary.failed == 0, summary.errors
-        comps.assistant.warm_up()
-        app = build_app(comps)
-        app.queue()
-        port = free_port()
-        app.launch(
-            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options(settings)
-        )
-        try:
-            yield {"url": f"http://127.0.0.1:{port}/", "comps": comps, "library": library, "root": root}
-        finally:
-            app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless (Playwright never downloads a browser here)."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium: run `make chromium`")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    root = tmp_path_factory.mktemp("ui")
+    library = copy_subset(root / "library")
+    with served_library(real_embedder, root, library, "ui-test") as (url, comps):
+        yield {"url": url, "comps": comps, "library": library, "root": root}
 
 
 @pytest.fixture
