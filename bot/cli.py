@@ -114,6 +114,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Write the topic × country coverage map (CSV, Markdown, PNG) of the index."""
+    from bot.components import build_components
+    from bot.coverage import coverage_map, write_coverage
+
+    comps = build_components(_settings(), use_llm=False)
+    records = list(comps.store.documents().values())
+    paths = write_coverage(records, Path(args.out), top=args.top)
+    cov = coverage_map(records)
+    print(
+        f"{cov.total_documents} documents, {cov.total_passages} passages, {len(cov.topics)} topics, "
+        f"{len(cov.countries)} countries; {len(cov.gaps(args.top))} gaps among the top {args.top} topics"
+    )
+    for path in paths.values():
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the Gradio app."""
     from bot.server import serve
@@ -146,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", help="only documents with this topic")
     p.add_argument("--project", help="only documents of this project")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("coverage", help="topic × country coverage map of the library (CSV, Markdown, PNG)")
+    p.add_argument("--out", required=True, help="folder for coverage.csv, coverage.md and coverage.png")
+    p.add_argument("--top", type=int, default=25, help="topics (most documents first) in the heat-map and gaps")
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("serve", help="serve the web app (same as `python app.py`)")
     p.set_defaults(func=cmd_serve)

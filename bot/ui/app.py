@@ -25,6 +25,7 @@ from bot.types import Answer, Filters
 from bot.ui.library import (
     DOCUMENT_COLUMNS,
     UPLOAD_EXTENSIONS,
+    coverage_view,
     document_rows,
     ingest_uploads,
     library_stats,
@@ -191,6 +192,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
             gr.update(choices=c["doc_type"]),
             gr.update(choices=c["topic"]),
             gr.update(choices=c["topic"]),
+            *coverage_view(records),
         )
 
     def page_view(query: str = "") -> dict[Any, Any]:
@@ -212,6 +214,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         if with_library:
             view[table] = gr.update(value=document_rows(records, query or ""))
             view[stats] = library_stats(records)
+            view[coverage_image], view[coverage_gaps] = coverage_view(records)
         return view
 
     def on_upload(
@@ -337,6 +340,17 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
                     elem_id="upload",
                 )
                 lib_status = gr.Markdown("", elem_id="lib-status")
+                with gr.Accordion("Coverage map: documents per topic and country", open=True, elem_id="coverage"):
+                    picture, gap_words = coverage_view(retriever.records)
+                    coverage_image = gr.Image(
+                        value=picture,
+                        type="filepath",
+                        label="Coverage map (white = no document)",
+                        elem_id="coverage-map",
+                        interactive=False,
+                        buttons=["download"],
+                    )
+                    coverage_gaps = gr.Markdown(gap_words, elem_id="coverage-gaps")
 
         # ---- events ---------------------------------------------------------------------------
         inputs = [question, chat, country, doc_type, topic]
@@ -358,14 +372,14 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
             )
 
         if with_library:
-            view_outputs = [table, stats, country, doc_type, topic, draft_topic]
+            view_outputs = [table, stats, country, doc_type, topic, draft_topic, coverage_image, coverage_gaps]
             search.change(lambda q: library_view(clean_text(q or ""))[0], search, table, api_visibility="private")
             upload.upload(on_upload, [upload, search], [lib_status, *view_outputs, upload], api_visibility="private")
             reindex_button.click(on_reindex, search, [lib_status, *view_outputs], api_visibility="private")
 
         load_outputs = [country, doc_type, topic]
         load_outputs += [draft_topic] if staff_tools else []
-        load_outputs += [table, stats] if with_library else []
+        load_outputs += [table, stats, coverage_image, coverage_gaps] if with_library else []
         app.load(page_view, search if with_library else None, load_outputs, api_visibility="private")
 
         gr.api(api_ask, api_name="ask")

@@ -8,9 +8,11 @@ this module only calls it and refreshes the retriever's view.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import stat
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +221,36 @@ def document_rows(records: dict[str, DocumentRecord], query: str = "") -> list[l
                 ]
             )
     return rows
+
+
+_COVERAGE_CACHE: dict[str, tuple[Path, str]] = {}
+
+
+def coverage_view(records: dict[str, DocumentRecord], top: int = 25) -> tuple[str | None, str]:
+    """The Library tab's coverage picture: the heat-map PNG's path (None when empty) and the gaps in words.
+
+    Drawn again only when the library changed (keyed by the documents' versions); files go to a temp folder.
+    """
+    from bot.coverage import DEFAULT_TOP, coverage_map, coverage_png
+
+    key = hashlib.sha256(repr(sorted((d, r.version) for d, r in records.items())).encode()).hexdigest()[:16]
+    if key not in _COVERAGE_CACHE:
+        cov = coverage_map(records.values())
+        if not cov.total_documents:
+            return None, "The library is empty: no coverage to show."
+        folder = Path(tempfile.mkdtemp(prefix="helpdesk-coverage-"))
+        png = coverage_png(cov, folder / f"coverage-{key}.png", top or DEFAULT_TOP)
+        gaps = cov.gap_lines(top)
+        words = (
+            f"**Gaps** (empty cells among the {min(top, len(cov.topics))} topics with most documents; "
+            "`helpdesk coverage --out DIR` writes the full matrix):\n\n" + "\n".join(f"- {_esc(g)}" for g in gaps)
+            if gaps
+            else "No gaps among the shown topics."
+        )
+        _COVERAGE_CACHE.clear()  # one library per process: keep the latest picture only
+        _COVERAGE_CACHE[key] = (png, words)
+    png, words = _COVERAGE_CACHE[key]
+    return str(png), words
 
 
 def library_stats(records: dict[str, DocumentRecord]) -> str:
