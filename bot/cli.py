@@ -132,6 +132,23 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transfer(args: argparse.Namespace) -> int:
+    """Practices from other regions that address a challenge, ranked, with cited sentences."""
+    from bot.components import build_components
+    from bot.transfer import TransferFinder, transfer_markdown
+
+    comps = build_components(_settings(), use_llm=False)
+    finder = TransferFinder(comps.assistant)
+    result = finder.find(
+        _clean_arg(args.challenge) or "", _clean_arg(args.region) or "", _clean_arg(args.country) or "", k=args.k
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(transfer_markdown(result))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the Gradio app."""
     from bot.server import serve
@@ -169,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for coverage.csv, coverage.md and coverage.png")
     p.add_argument("--top", type=int, default=25, help="topics (most documents first) in the heat-map and gaps")
     p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("transfer", help="good practices from other regions that address a challenge")
+    p.add_argument("challenge", help="the region's challenge in plain words (quote it)")
+    p.add_argument("--region", required=True, help="the asking region (its own practices are listed apart)")
+    p.add_argument("--country", help="the asking region's country (its country-level practices are set apart too)")
+    p.add_argument("-k", type=int, default=8, help="how many practices to list")
+    p.add_argument("--json", action="store_true", help="print the ranked practices as JSON")
+    p.set_defaults(func=cmd_transfer)
 
     p = sub.add_parser("serve", help="serve the web app (same as `python app.py`)")
     p.set_defaults(func=cmd_serve)

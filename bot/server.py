@@ -31,6 +31,15 @@ class AskRequest(BaseModel):
     filters: Any = None
 
 
+class TransferRequest(BaseModel):
+    """Body of POST /api/transfer."""
+
+    challenge: str
+    region: str
+    country: str = ""
+    k: int = 8
+
+
 _FIELD_NAMES = {"question": "question", "history": "history", "filters": "filters"}
 
 
@@ -82,6 +91,24 @@ def create_api(comps: Components) -> FastAPI:
         except HelpdeskError as exc:
             return JSONResponse({"error": str(exc)}, status_code=500)
         return answer.to_dict()
+
+    finder: list[Any] = []  # built on first use: the Assistant's retriever and answerer are shared
+
+    @api.post("/api/transfer")
+    def transfer(req: TransferRequest) -> Any:
+        from bot.transfer import TransferFinder
+
+        if not finder:
+            finder.append(TransferFinder(comps.assistant))
+        try:
+            result = finder[0].find(req.challenge, req.region, req.country, k=max(1, min(req.k, 20)))
+        except QuestionRejected as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        except StoreUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        except HelpdeskError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=500)
+        return result.to_dict()
 
     return api
 
