@@ -21,6 +21,7 @@ from bot.drafting import draft_reply
 from bot.errors import HelpdeskError, StoreUnavailable
 from bot.export import export_files
 from bot.settings import Settings
+from bot.transfer import TransferFinder, transfer_markdown
 from bot.types import Answer, Filters
 from bot.ui.library import (
     DOCUMENT_COLUMNS,
@@ -181,6 +182,20 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         except HelpdeskError as exc:
             return f"⚠️ {exc}"
 
+    # ---- Find practices to transfer -------------------------------------------------------------
+    finder: list[TransferFinder] = []  # built on first use
+
+    def find_practices(challenge: str, region: str, country: str) -> tuple[str, str]:
+        challenge, region, country = clean_text(challenge or ""), clean_text(region or ""), clean_text(country or "")
+        if not finder:
+            finder.append(TransferFinder(assistant))
+        try:
+            result = finder[0].find(challenge, region, country)
+        except HelpdeskError as exc:
+            return "", f"⚠️ {exc}"
+        status = f"{len(result.practices)} practice(s) from {len(result.regions())} place(s) other than {region}."
+        return transfer_markdown(result, escape_markdown_html), status
+
     # ---- Library ------------------------------------------------------------------------------
     def library_view(query: str = "") -> tuple[Any, ...]:
         records = retriever.records
@@ -313,6 +328,31 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
                     )
                 folder = gr.State("")
 
+            with gr.Tab("Find practices to transfer", id="transfer-tab", elem_id="transfer-tab"):
+                gr.Markdown(
+                    "Describe your region's challenge in plain words: good practices from **other** regions that "
+                    "address it, ranked (several regions before many hits from one), each with the sentences that "
+                    "show it and any transfer the library already records."
+                )
+                with gr.Row():
+                    challenge = gr.Textbox(
+                        label="Challenge",
+                        elem_id="transfer-challenge",
+                        lines=3,
+                        scale=3,
+                        placeholder="e.g. Our SMEs rarely work with universities; could innovation vouchers help?",
+                    )
+                    with gr.Column(scale=2):
+                        asking_region = gr.Textbox(
+                            label="Your region", elem_id="transfer-region", placeholder="e.g. Lapland"
+                        )
+                        asking_country = gr.Textbox(
+                            label="Your country (optional)", elem_id="transfer-country", placeholder="e.g. Finland"
+                        )
+                        find_button = gr.Button("Find practices", variant="primary", elem_id="transfer-button")
+                transfer_status = gr.Markdown("", elem_id="transfer-status")
+                transfer_results = gr.Markdown("", elem_id="transfer-results", sanitize_html=True)
+
         if with_library:
             with gr.Tab("Library", id="library-tab", elem_id="library-tab"):
                 stats = gr.Markdown(library_stats(retriever.records), elem_id="lib-stats")
@@ -363,6 +403,18 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
             make.click(
                 lambda: "Drafting from the library…", None, draft_state, api_visibility="private", queue=False
             ).then(make_draft, [request, region, draft_topic], [editor, draft_state], api_visibility="private")
+            find_button.click(
+                lambda: ("", "Searching the library for practices…"),
+                None,
+                [transfer_results, transfer_status],
+                api_visibility="private",
+                queue=False,
+            ).then(
+                find_practices,
+                [challenge, asking_region, asking_country],
+                [transfer_results, transfer_status],
+                api_visibility="private",
+            )
             editor.change(
                 prepare_downloads,
                 [editor, folder],
