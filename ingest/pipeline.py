@@ -288,22 +288,28 @@ class IngestPipeline:
         return [cache[h] for h in hashes], hashes
 
     def _sentence_rows(self, batch: list[_Prepared]) -> list[SentenceVectors]:
-        """Each chunk's candidate sentences with their vectors; an updated document's unchanged sentences are
-        reused from its stored version."""
-        known: dict[str, list[float]] = {}
+        """Each chunk's candidate sentences with their vectors. Vectors are shared within a document only (an
+        updated document reuses its stored version's unchanged sentences), so each document costs the same
+        whichever batch it lands in."""
+        per_doc: list[tuple[_Prepared, list[tuple[Chunk, list[str]]], dict[str, list[float]]]] = []
+        missing: list[tuple[int, str]] = []
         for p in batch:
-            if p.existing is not None:
-                known.update(self.store.document_sentence_vectors(p.doc.doc_id))
-        per_chunk = [(p, c, candidate_sentences(c)) for p in batch for c in p.chunks]
-        missing = list(dict.fromkeys(s for _, _, sents in per_chunk for s in sents if s not in known))
-        known.update(zip(missing, self._encode(missing), strict=True))
+            known = self.store.document_sentence_vectors(p.doc.doc_id) if p.existing is not None else {}
+            chunks = [(c, candidate_sentences(c)) for c in p.chunks]
+            todo = dict.fromkeys(s for _, sents in chunks for s in sents if s not in known)
+            missing.extend((len(per_doc), s) for s in todo)
+            per_doc.append((p, chunks, known))
+        for (d, text), vec in zip(missing, self._encode([s for _, s in missing]), strict=True):
+            per_doc[d][2][text] = vec
+        dim = self.embedder.dim
         return [
             SentenceVectors(
                 chunk_id=c.id,
                 doc_id=c.doc_id,
                 version=p.version,
                 texts=sents,
-                vectors=np.asarray([known[s] for s in sents], dtype=np.float32).reshape(len(sents), self.embedder.dim),
+                vectors=np.asarray([known[s] for s in sents], dtype=np.float32).reshape(len(sents), dim),
             )
-            for p, c, sents in per_chunk
+            for p, chunks, known in per_doc
+            for c, sents in chunks
         ]
