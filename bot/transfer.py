@@ -5,17 +5,19 @@ for each passage the extractive answerer's sentence selection (bot/answering/ext
 or two sentences that best address the challenge; those are the cited evidence. A passage's place is the
 document's `region` metadata, else the first place named in the cited sentences, else in the passage, else
 the document's country (not "EU"/"multiple"); places come from bot/places.py (countries, adjectives such as
-"Flemish", regions, and the regions the library's metadata declares). A passage with no place is not a
-practice *from* anywhere and is left out, as are passages scoring below 30% of the best passage's
-retrieval score or whose best sentence scores below 60% of the best sentence's evidence score. Sentences
-saying a practice was "inspired by", "transferred from", "adapted from"... another place are reported as a
-transfer already recorded.
+"Flemish", regions, and the regions the library's metadata declares). A passage that names no place (a
+multi-region project summary) is kept as "place not stated" with its score × 0.6 (it may well come from the
+asking region). Passages scoring below 30% of the best passage's retrieval score, or whose best sentence
+scores below 60% of the best located sentence's evidence score, are left out. Sentences saying a practice
+was "inspired by", "transferred from", "adapted from"... another place are reported as a transfer already
+recorded.
 
 What makes a practice rank higher (score in [0, ~1.2]):
   0.5 × its passage's retrieval score (relative to the best passage)
-+ 0.5 × its best sentence's evidence score (relative to the best sentence)
++ 0.5 × its best sentence's evidence score (relative to the best located sentence)
 + 0.10 when it is a documented good practice (doc_type good_practice) or a transfer is recorded
-+ 0.05 when the cited sentence itself names the place (the evidence says where it happened).
++ 0.05 when the cited sentence itself names the place (the evidence says where it happened),
+all × 0.6 when no place is stated.
 Then diversity: practices are picked greedily, each pick's score halved for every practice already picked
 from the same place and multiplied by 0.7 for every one from the same document, so several regions come
 before many hits from one. Practices from the asking region (same region, or same country when the asker
@@ -44,6 +46,7 @@ TRANSFER = re.compile(
     r"based on the .{0,60}(?:from|of) )",
     re.I,
 )
+UNPLACED = "place not stated"
 NOT_A_COUNTRY = ("", "EU", "multiple", "Europe", "international")
 
 
@@ -59,6 +62,7 @@ class TransferConfig:
     w_evidence: float = 0.5
     good_practice_bonus: float = 0.10
     place_in_evidence_bonus: float = 0.05
+    unplaced_factor: float = 0.6  # a practice whose text and metadata name no place ranks lower
     same_place_decay: float = 0.5
     same_document_decay: float = 0.7
 
@@ -96,8 +100,8 @@ class TransferResult:
     own_region: list[Practice] = field(default_factory=list)
 
     def regions(self) -> list[str]:
-        """The distinct places of the ranked practices, in rank order."""
-        return list(dict.fromkeys(p.place for p in self.practices))
+        """The distinct places (stated ones) of the ranked practices, in rank order."""
+        return list(dict.fromkeys(p.place for p in self.practices if p.place != UNPLACED))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -175,8 +179,8 @@ class TransferFinder:
                 continue
             cited = [" ".join(c.text.split()) for c in chosen]
             place, named = self._place(chunk, cited, gazetteer)
-            if place is None:
-                continue
+            unplaced = place is None
+            place = place or Place(UNPLACED, "")
             transfers = [" ".join(s.split()) for s in sentences(chunk.text) if TRANSFER.search(s)]
             sources = [
                 p.label() for s in transfers for p in gazetteer.find(_after_trigger(s)) if p.label() != place.label()
@@ -200,15 +204,18 @@ class TransferFinder:
             )
             bonus = cfg.good_practice_bonus if (chunk.doc_type == "good_practice" or transfers) else 0.0
             bonus += cfg.place_in_evidence_bonus if named else 0.0
-            practice.score = cfg.w_retrieval * relevance + bonus
+            practice.score = (cfg.w_retrieval * relevance + bonus) * (cfg.unplaced_factor if unplaced else 1.0)
             evidence_scores.append(max(c.score for c in chosen))
             found.append((practice, self._is_own(place, region, country, asking)))
-        top_evidence = max(evidence_scores, default=1.0) or 1.0
+        # the reference is the best *located* practice, so that unlocated passages never raise the bar for them
+        located = [ev for (p, _), ev in zip(found, evidence_scores, strict=True) if p.place != UNPLACED]
+        top_evidence = max(located or evidence_scores, default=1.0) or 1.0
         kept = []
         for (practice, own), ev in zip(found, evidence_scores, strict=True):
             if ev < cfg.min_evidence * top_evidence:
                 continue
-            practice.score = round(practice.score + cfg.w_evidence * ev / top_evidence, 4)
+            factor = cfg.unplaced_factor if practice.place == UNPLACED else 1.0
+            practice.score = round(practice.score + factor * cfg.w_evidence * ev / top_evidence, 4)
             kept.append((practice, own))
         others = _dedupe([p for p, own in kept if not own])
         own = _dedupe([p for p, own in kept if own])
@@ -224,6 +231,8 @@ class TransferFinder:
             return True
         if asking is not None and not asking.region and not place.region and place.country == asking.country:
             return True  # the asker named a country ("--region Finland"): its country-level practices
+        if place.region == UNPLACED:
+            return False
         return bool(country) and not place.region and _norm(place.country) == _norm(country)
 
     def _diverse(self, practices: list[Practice], k: int) -> list[Practice]:

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.transfer import UNPLACED
+
 LABELS = Path(__file__).with_name("transfer.jsonl")
 
 
@@ -35,7 +37,7 @@ def evaluate(finder: Any, labels: list[dict[str, Any]], k: int = 5) -> dict[str,
             {
                 "id": item["id"],
                 "precision": precision_at(docs, set(item["relevant"]), k),
-                "places": len({p.place for p in result.practices[:k]}),
+                "places": len({p.place for p in result.practices[:k] if p.place != UNPLACED}),
                 "returned": len(result.practices),
                 "top": [f"{p.doc_id} ({p.place})" for p in result.practices[:k]],
             }
