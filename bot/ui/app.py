@@ -54,6 +54,9 @@ DRAFT_EXAMPLE = (
     "We are preparing an action plan for our region and look for good practices and support."
 )
 
+EVAL_DEV = "Development set (shared/evals/dev.jsonl)"
+EVAL_UPLOAD = "Uploaded file"
+
 CSS = """
 .sources .source {border-left: 3px solid #3b7dd8; padding: 4px 10px; margin-bottom: 10px;}
 .sources blockquote {margin: 4px 0; color: #444; font-size: 0.92em;}
@@ -195,6 +198,49 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
             return "", f"⚠️ {exc}"
         status = f"{len(result.practices)} practice(s) from {len(result.regions())} place(s) other than {region}."
         return transfer_markdown(result, escape_markdown_html), status
+
+    # ---- Evaluate ---------------------------------------------------------------------------------
+    def run_evaluation(
+        source: str,
+        upload: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008  (how Gradio attaches a progress bar)
+    ) -> Iterator[tuple[Any, ...]]:
+        from evals import workbench
+
+        runs_dir = workbench.runs_dir_for(settings)
+        path = Path(upload) if source == EVAL_UPLOAD and upload else workbench.DEV_SET
+        if source == EVAL_UPLOAD and not upload:
+            yield "⚠️ Upload a question file (.jsonl) first.", *(gr.update(),) * 6
+            return
+        earlier = workbench.list_runs(runs_dir)
+        yield f"Running {path.name}…", *(gr.update(),) * 6
+        try:
+            run = workbench.run_question_file(
+                comps, path, runs_dir, progress=lambda i, n: progress((i, n), desc="questions")
+            )
+        except HelpdeskError as exc:
+            yield f"⚠️ {exc}", *(gr.update(),) * 6
+            return
+        choices = [p.name for p in workbench.list_runs(runs_dir) if p != run]
+        comparison = workbench.comparison_markdown(earlier[0], run) if earlier else "No earlier run to compare with."
+        yield (
+            f"Finished: {run.name}",
+            workbench.report_markdown(run),
+            str(run / "report.png"),
+            workbench.worst_questions(run),
+            gr.update(choices=choices, value=choices[0] if choices else None),
+            comparison,
+            str(run / "report.md"),
+        )
+
+    def compare_runs(earlier: str | None, status_text: str) -> str:
+        from evals import workbench
+
+        runs_dir = workbench.runs_dir_for(settings)
+        current = status_text.removeprefix("Finished: ").strip()
+        if not earlier or not (runs_dir / current).is_dir() or not (runs_dir / earlier).is_dir():
+            return "Run an evaluation, then pick an earlier run."
+        return workbench.comparison_markdown(runs_dir / earlier, runs_dir / current)
 
     # ---- Library ------------------------------------------------------------------------------
     def library_view(query: str = "") -> tuple[Any, ...]:
@@ -353,6 +399,30 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
                 transfer_status = gr.Markdown("", elem_id="transfer-status")
                 transfer_results = gr.Markdown("", elem_id="transfer-results", sanitize_html=True)
 
+        if staff_tools:
+            with gr.Tab("Evaluate", id="evaluate-tab", elem_id="evaluate-tab"):
+                gr.Markdown(
+                    "Run the shipped development set or your own question file (JSON lines, one "
+                    '`{"id", "question", "gold_doc_ids", ...}` per line: see evals/README.md) against this library. '
+                    "Runs are kept with their settings; each is compared with the one before."
+                )
+                with gr.Row():
+                    eval_source = gr.Radio(
+                        [EVAL_DEV, EVAL_UPLOAD], value=EVAL_DEV, label="Questions", elem_id="eval-source"
+                    )
+                    eval_file = gr.File(label="Question file (.jsonl)", elem_id="eval-file", type="filepath")
+                    eval_button = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
+                eval_status = gr.Markdown("", elem_id="eval-status")
+                with gr.Row():
+                    eval_report = gr.Markdown("", elem_id="eval-report")
+                    eval_plot = gr.Image(label="Report plot", elem_id="eval-plot", interactive=False, type="filepath")
+                gr.Markdown("**Worst questions** (open one to see its answer and retrieved documents)")
+                eval_worst = gr.Markdown("", elem_id="eval-worst", sanitize_html=True)
+                with gr.Row():
+                    eval_earlier = gr.Dropdown([], label="Compare with an earlier run", elem_id="eval-earlier")
+                    eval_download = gr.DownloadButton("Download report.md", elem_id="eval-download", value=None)
+                eval_compare = gr.Markdown("", elem_id="eval-compare")
+
         if with_library:
             with gr.Tab("Library", id="library-tab", elem_id="library-tab"):
                 stats = gr.Markdown(library_stats(retriever.records), elem_id="lib-stats")
@@ -415,6 +485,13 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
                 [transfer_results, transfer_status],
                 api_visibility="private",
             )
+            eval_button.click(
+                run_evaluation,
+                [eval_source, eval_file],
+                [eval_status, eval_report, eval_plot, eval_worst, eval_earlier, eval_compare, eval_download],
+                api_visibility="private",
+            )
+            eval_earlier.input(compare_runs, [eval_earlier, eval_status], eval_compare, api_visibility="private")
             editor.change(
                 prepare_downloads,
                 [editor, folder],
