@@ -69,6 +69,12 @@ def create_api(comps: Components) -> FastAPI:
         # FastAPI's own 422 echoes the input and fails on what JSON cannot encode (inf, NaN, surrogates)
         return JSONResponse({"error": validation_sentence(exc)}, status_code=422)
 
+    @api.exception_handler(HelpdeskError)
+    async def helpdesk_error(request: Request, exc: HelpdeskError) -> JSONResponse:
+        # one mapping for every endpoint: a rejected question 422, an unreachable store 503, the rest 500
+        status = 422 if isinstance(exc, QuestionRejected) else 503 if isinstance(exc, StoreUnavailable) else 500
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
     @api.get("/api/health")
     def health() -> Any:
         # bounded even when the store hangs: every Chroma server request has HELPDESK_CHROMA_TIMEOUT
@@ -80,17 +86,9 @@ def create_api(comps: Components) -> FastAPI:
 
     @api.post("/api/ask")
     def ask(req: AskRequest) -> Any:
-        try:
-            history = parse_history(req.history)
-            filters = parse_filters(req.filters)
-            answer = comps.assistant.ask(clean_text(req.question), history, filters)
-        except QuestionRejected as exc:
-            return JSONResponse({"error": str(exc)}, status_code=422)
-        except StoreUnavailable as exc:
-            return JSONResponse({"error": str(exc)}, status_code=503)
-        except HelpdeskError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=500)
-        return answer.to_dict()
+        history = parse_history(req.history)
+        filters = parse_filters(req.filters)
+        return comps.assistant.ask(clean_text(req.question), history, filters).to_dict()
 
     finder: list[Any] = []  # built on first use: the Assistant's retriever and answerer are shared
 
@@ -100,15 +98,7 @@ def create_api(comps: Components) -> FastAPI:
 
         if not finder:
             finder.append(TransferFinder(comps.assistant))
-        try:
-            result = finder[0].find(req.challenge, req.region, req.country, k=max(1, min(req.k, 20)))
-        except QuestionRejected as exc:
-            return JSONResponse({"error": str(exc)}, status_code=422)
-        except StoreUnavailable as exc:
-            return JSONResponse({"error": str(exc)}, status_code=503)
-        except HelpdeskError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=500)
-        return result.to_dict()
+        return finder[0].find(req.challenge, req.region, req.country, k=max(1, min(req.k, 20))).to_dict()
 
     return api
 
