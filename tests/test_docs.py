@@ -30,7 +30,7 @@ def test_cli_reference_is_generated_from_the_parser() -> None:
 def test_every_cli_command_and_option_is_in_the_readme() -> None:
     def walk(parser, prefix):
         for action in parser._actions:
-            if action.option_strings and action.dest != "help":
+            if action.option_strings and action.dest != "help" and action.help != argparse.SUPPRESS:
                 yield prefix, action.option_strings[-1]
             if isinstance(action, argparse._SubParsersAction):
                 for name, child in action.choices.items():
