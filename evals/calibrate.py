@@ -171,9 +171,10 @@ def ranked_docs(row: dict[str, Any], reranker: Reranker | None) -> list[str]:
 
 
 def ranking_figures(rows: list[dict[str, Any]], key: str) -> dict[str, float | None]:
-    """recall@1/@5 and MRR of the rankings stored under `key`."""
+    """recall@1 (and BEIR's capped recall@1), recall@5 and MRR of the rankings stored under `key`."""
     return {
         "recall@1": m.mean([m.recall_at_k(r[key], r["gold_doc_ids"], 1, r.get("gold_match", "any")) for r in rows]),
+        "recall_cap@1": m.mean([m.capped_recall_at_k(r[key], r["gold_doc_ids"], 1) for r in rows]),
         "recall@5": m.mean([m.recall_at_k(r[key], r["gold_doc_ids"], 5, r.get("gold_match", "any")) for r in rows]),
         "mrr": m.mean([m.reciprocal_rank(r[key], r["gold_doc_ids"]) for r in rows]),
     }

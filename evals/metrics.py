@@ -30,6 +30,18 @@ def recall_at_k(ranked: Sequence[str], gold: Sequence[str], k: int, match: str =
     return 1.0 if any(g in top for g in gold) else 0.0
 
 
+def capped_recall_at_k(ranked: Sequence[str], gold: Sequence[str], k: int) -> float:
+    """BEIR's R_cap@k (Thakur et al. 2021): gold docs in the top k over min(k, number of gold docs).
+
+    Unlike recall@k with match 'all', a question with two gold documents can reach 1.0 at k = 1, so the
+    metric's ceiling is 1 whatever the question set; reported beside recall@k, never instead of it.
+    """
+    gold_set = set(gold)
+    if not gold_set or k < 1:
+        return 0.0
+    return sum(g in gold_set for g in dict.fromkeys(ranked[:k])) / min(k, len(gold_set))
+
+
 def reciprocal_rank(ranked: Sequence[str], gold: Sequence[str]) -> float:
     """1/rank of the first gold document (0 when none is retrieved)."""
     for i, doc in enumerate(ranked, start=1):

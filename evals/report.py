@@ -45,6 +45,15 @@ def outcome_lines(report: dict[str, Any]) -> list[str]:
         lines += _outcome_rows(cv["outcomes"])
     elif cv.get("note"):
         lines += ["", f"Cross-validation: {cv['note']}"]
+    ranking = cv.get("ranking") or {}
+    if ranking.get("cv"):
+        keys = [k for k in ("recall@1", "recall_cap@1", "recall@5", "mrr") if k in ranking["cv"]]
+        title = f"## Ranking, cross-validated ({ranking['n']} answerable questions, reranker fitted on the others)"
+        lines += ["", title]
+        lines += ["", "| order | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+        for name, key in (("retrieval order", "retrieval_order"), ("reranked, held out", "cv")):
+            lines.append(f"| {name} | " + " | ".join(_fmt(ranking[key].get(k)) for k in keys) + " |")
+        lines += ["", "recall_cap@1 is BEIR's capped recall: two gold documents count 1 when the first is gold."]
     return lines
 
 

@@ -104,6 +104,7 @@ def score_question(q: EvalQuestion, answer: Answer, latency_ms: float, k: int) -
     if q.answerable:
         for kk in KS:
             metrics[f"recall@{kk}"] = m.recall_at_k(ranked, q.gold_doc_ids, kk, q.gold_match)
+        metrics["recall_cap@1"] = m.capped_recall_at_k(ranked, q.gold_doc_ids, 1)
         metrics["mrr"] = m.reciprocal_rank(ranked, q.gold_doc_ids)
         metrics["ndcg@10"] = m.ndcg_at_k(ranked, q.gold_doc_ids, 10)
         metrics["answerable_refused"] = float(answer.refused)
@@ -140,6 +141,7 @@ def _group(rows: list[dict[str, Any]], baseline: dict[str, dict[str, float]] | N
         "n": len(rows),
         "retrieval": {
             "recall@1": agg("recall@1"),
+            "recall_cap@1": agg("recall_cap@1"),
             "recall@3": agg("recall@3"),
             "recall@5": agg("recall@5"),
             "recall@10": agg("recall@10"),

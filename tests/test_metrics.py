@@ -20,6 +20,15 @@ def test_recall_at_k_perfect_partial_empty_duplicates() -> None:
     assert m.recall_at_k(["a", "a", "a"], ["a", "b"], 3, match="all") == 0.5
 
 
+def test_capped_recall_reaches_one_at_k1_with_two_gold_documents() -> None:
+    assert m.capped_recall_at_k(["a", "x"], ["a", "b"], 1) == 1.0  # recall@1 with match "all" is 0.5 here
+    assert m.capped_recall_at_k(["x", "a"], ["a", "b"], 1) == 0.0
+    assert m.capped_recall_at_k(["a", "x", "b"], ["a", "b"], 2) == 0.5
+    assert m.capped_recall_at_k(["a", "a", "b"], ["a", "b"], 2) == 0.5  # a duplicate counts once
+    assert m.capped_recall_at_k(["a", "b", "c"], ["a", "b", "c", "d"], 3) == 1.0
+    assert m.capped_recall_at_k(["a"], [], 1) == 0.0
+
+
 def test_unique_docs_keeps_first_occurrence() -> None:
     assert m.unique_docs(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
 
