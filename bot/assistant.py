@@ -13,7 +13,14 @@ from bot.answering import Answerer, Draft
 from bot.conversation import condense
 from bot.errors import LLMUnavailable, QuestionRejected
 from bot.evidence import CachedEmbed
-from bot.prompts import EMPTY_LIBRARY_TEXT, LLM_DOWN_NOTICE, NO_SUPPORT, REFUSAL_TEXT, UNSAFE_LLM_NOTICE
+from bot.prompts import (
+    EMPTY_LIBRARY_TEXT,
+    LLM_DOWN_NOTICE,
+    MODEL_DISAGREES_NOTICE,
+    NO_SUPPORT,
+    REFUSAL_TEXT,
+    UNSAFE_LLM_NOTICE,
+)
 from bot.refusal import Evidence, RefusalConfig, assess
 from bot.rerank import Reranker
 from bot.retrieval import HybridRetriever, Retrieval
@@ -249,6 +256,13 @@ class Assistant:
         support = check_support(draft.text, passages, self.embed_texts) if checked else None
         text, used = check_citations(support.text if support else draft.text, len(passages))
         timings["support_ms"] = (time.perf_counter() - t1) * 1000
+        from_model = draft.backend != self.offline.name
+        if (draft.refused or not used) and from_model and evidence.outcome == "answered":
+            # the model and the answerability decision combined: the model's "no" (or a reply no passage
+            # supports) against strong evidence gives the passages' own sentences with a caution, not a refusal
+            draft, support, notice = self.offline.answer(standalone, passages, hist), None, MODEL_DISAGREES_NOTICE
+            text, used = check_citations(draft.text, len(passages))
+            evidence.outcome = "caution"
         if draft.refused or not used:
             refusal = self._refusal(q, standalone, retrieval, timings, start, evidence)
             refusal.notice = notice

@@ -30,6 +30,11 @@ UNSAFE_LLM_NOTICE = (
     "offline answer built from the library's passages."
 )
 
+MODEL_DISAGREES_NOTICE = (
+    "The language model found no answer in these passages although they appear to hold one; these are the "
+    "passages' own sentences, so check them."
+)
+
 SYSTEM_PROMPT = f"""You are the Policy Helpdesk Assistant of a regional-policy learning platform. You answer
 questions from public authorities using ONLY the numbered passages supplied in the user message.
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from dataclasses import replace
 
 import pytest
 
 from bot.answering.llm import LLMAnswerer, build_messages, make_client
 from bot.assistant import Assistant, check_citations
-from bot.prompts import NO_SUPPORT, REFUSAL_TEXT, SYSTEM_PROMPT
+from bot.prompts import MODEL_DISAGREES_NOTICE, NO_SUPPORT, REFUSAL_TEXT, SYSTEM_PROMPT
+from bot.refusal import AnswerabilityModel
 from bot.safety import REMOVED
 
 pytestmark = pytest.mark.llm
@@ -47,14 +49,17 @@ def test_real_server_streams_and_answers_are_post_checked(eval_components, llama
     assert len(partials) >= 3, "the UI sees the text grow"
     final, raw = partials[-1], partials[-2].text  # the last partial is the model's reply as streamed, unchecked
     assert all(b.text.startswith(a.text) for a, b in itertools.pairwise(partials[:-1]))
-    assert final.backend == "llm" and final.notice == ""
     # the post-check decides from the reply itself: with a marker naming a passage it is an answer whose
-    # markers resolve, without one (or with the no-support sentence) it becomes the refusal — whatever the
+    # markers resolve; without one (or with the no-support sentence) the model found nothing where the
+    # evidence found an answer, so the passages' own sentences are shown with a caution — whatever the
     # model happened to write, the outcome must be the one the rule gives for that text
     checked, used = check_citations(raw, 2)
-    expect_refusal = not used or NO_SUPPORT.lower() in raw.lower()
-    assert final.refused == expect_refusal, (raw, final.text)
-    assert (final.text == REFUSAL_TEXT and final.citations == []) if expect_refusal else (final.text == checked)
+    model_said_no = not used or NO_SUPPORT.lower() in raw.lower()
+    assert not final.refused, (raw, final.text)
+    if model_said_no:
+        assert final.outcome == "caution" and final.notice == MODEL_DISAGREES_NOTICE and final.backend == "offline"
+    else:
+        assert final.backend == "llm" and final.notice == "" and final.text == checked
     assert _markers_resolve(final)
 
 
@@ -80,8 +85,8 @@ def test_real_server_stopped_mid_session_degrades_to_offline(eval_components, tm
     server = LlamaServer(tmp_path).start()
     assistant = _assistant(eval_components, server.base_url, passages=2)
     try:
-        first = assistant.ask(QUESTION)
-        assert first.backend == "llm" and first.notice == ""
+        first = assistant.ask(QUESTION)  # the model was reached (a 135M model's reply may not hold up)
+        assert (first.backend, first.notice) in (("llm", ""), ("offline", MODEL_DISAGREES_NOTICE))
     finally:
         server.stop()
     second = assistant.ask(QUESTION)
@@ -129,10 +134,27 @@ def test_unknown_markers_are_removed(eval_components, scripted_llm) -> None:
         f"Sorry. {NO_SUPPORT} [1]",
     ],
 )
-def test_unsupported_or_no_support_reply_becomes_a_refusal(eval_components, scripted_llm, reply) -> None:
+def test_a_model_no_against_strong_evidence_gives_the_passages_with_a_caution(
+    eval_components, scripted_llm, reply
+) -> None:
+    """The model's refusal and the answerability decision combined: neither alone refuses an answerable question."""
     scripted_llm.mode = f"text:{reply}"
-    answer = _assistant(eval_components, scripted_llm.base_url).ask(QUESTION)
-    assert answer.refused and answer.text == REFUSAL_TEXT and answer.suggestions
+    assistant = _assistant(eval_components, scripted_llm.base_url)
+    assert assistant.prepare(QUESTION)[4].outcome == "answered"
+    answer = assistant.ask(QUESTION)
+    assert not answer.refused and answer.outcome == "caution" and answer.notice == MODEL_DISAGREES_NOTICE
+    assert answer.backend == "offline" and "7 million" not in answer.text and _markers_resolve(answer)
+    assert answer.suggestions, "a caution lists the nearest documents"
+
+
+@pytest.mark.parametrize("reply", [f"Sorry. {NO_SUPPORT} [1]", "Saxony pays a yearly bonus of 7 million euros [1]."])
+def test_a_model_no_on_weak_evidence_is_a_refusal(eval_components, scripted_llm, reply) -> None:
+    scripted_llm.mode = f"text:{reply}"
+    assistant = _assistant(eval_components, scripted_llm.base_url)
+    # thresholds that put every question between "refuse" and "caution": the evidence alone is not enough
+    assistant.refusal.model = replace(AnswerabilityModel.load(), refuse_below=0.0, caution_below=1.01)
+    answer = assistant.ask(QUESTION)
+    assert answer.refused and answer.text == REFUSAL_TEXT and answer.suggestions and answer.outcome == "not_covered"
 
 
 def test_a_forgotten_citation_is_attached_to_the_supporting_passage(eval_components, scripted_llm) -> None:

@@ -149,7 +149,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         }.get("not_covered" if final.refused and final.outcome != "empty" else final.outcome)
         status = status or f"Answered from {len(final.citations)} source(s)."
         if final.notice:
-            status = "⚠️ Language model unreachable: offline answer shown."
+            status = f"⚠️ {final.notice}"
         yield chat, "", status, sources_html(final)
 
     def api_ask(question: str, history_json: str = "[]", filters_json: str = "{}") -> tuple[str, str]:
