@@ -11,6 +11,7 @@ from bot.models import OfflineEmbedding, load_embedder
 from bot.retrieval import HybridRetriever
 from bot.settings import Settings
 from bot.store import ChunkStore
+from bot.store_protocol import Store
 from ingest.chunking import Chunker
 from ingest.loaders import LoaderLimits
 from ingest.pipeline import IngestPipeline
@@ -22,7 +23,7 @@ class Components:
 
     settings: Settings
     embedder: OfflineEmbedding
-    store: ChunkStore
+    store: Store
     pipeline: IngestPipeline
     retriever: HybridRetriever
     assistant: Assistant

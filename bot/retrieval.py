@@ -20,7 +20,7 @@ import bm25s
 import numpy as np
 
 from bot.lexical import guess_language, terms
-from bot.store import ChunkStore
+from bot.store_protocol import Store
 from bot.types import Chunk, DocumentRecord, Filters
 
 
@@ -126,23 +126,10 @@ class LexicalIndex:
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
-        """Boolean mask of chunks passing the filters (None = all)."""
+        """Boolean mask of chunks passing the filters (None = all), as the store's query filters them."""
         if filters is None or filters.is_empty():
             return None
-        return np.array([passes(c, filters) for c in self.chunks], dtype=bool)
-
-
-def passes(chunk: Chunk, filters: Filters) -> bool:
-    """Whether a chunk satisfies the metadata filters (same semantics as the store's where clause)."""
-    if filters.country and chunk.country != filters.country:
-        return False
-    if filters.region and chunk.region != filters.region:
-        return False
-    if filters.doc_type and chunk.doc_type != filters.doc_type:
-        return False
-    if filters.project and chunk.project != filters.project:
-        return False
-    return not (filters.topic and filters.topic not in chunk.topics)
+        return np.array([filters.matches(c) for c in self.chunks], dtype=bool)
 
 
 def _text_key(text: str) -> str:
@@ -154,7 +141,7 @@ class HybridRetriever:
 
     def __init__(
         self,
-        store: ChunkStore,
+        store: Store,
         embed_query: Callable[[str], Sequence[float]],
         config: RetrievalConfig | None = None,
     ) -> None:

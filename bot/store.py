@@ -34,7 +34,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from bot.errors import IndexMismatch, StoreUnavailable
 from bot.settings import Settings
-from bot.types import Chunk, DocumentRecord, Filters, SentenceVectors
+from bot.types import Chunk, DocumentRecord, Filters, SentenceVectors, filter_fields
 
 log = logging.getLogger(__name__)
 _PAGE = 2000  # Chroma reads in pages to bound memory and request size
@@ -134,16 +134,13 @@ def drop_collections(client: Any, name: str) -> None:
 
 
 def filters_to_where(filters: Filters | None) -> MetadataFilters | None:
-    """Filters → llama-index MetadataFilters (translated to a Chroma `where` by ChromaVectorStore)."""
+    """Filters → llama-index MetadataFilters (translated to a Chroma `where` by ChromaVectorStore).
+
+    Each of `Filters.conditions()` becomes one equality, so the store filters as `Filters.matches` does.
+    """
     if filters is None or filters.is_empty():
         return None
-    items: list[MetadataFilter] = []
-    for key in ("country", "region", "doc_type", "project"):
-        value = getattr(filters, key)
-        if value:
-            items.append(MetadataFilter(key=key, value=value, operator=FilterOperator.EQ))
-    if filters.topic:
-        items.append(MetadataFilter(key=f"topic:{filters.topic}", value=1, operator=FilterOperator.EQ))
+    items = [MetadataFilter(key=k, value=v, operator=FilterOperator.EQ) for k, v in filters.conditions()]
     return MetadataFilters(filters=items)
 
 
@@ -191,19 +188,19 @@ class ChunkStore:
         self.timeout = timeout  # of each request to a Chroma server (None: embedded)
         self._lock = threading.Lock()
         try:
-            self.chunks = client.get_or_create_collection(
+            self._chunks = client.get_or_create_collection(
                 name,
                 embedding_function=None,
                 metadata={"embed_model": embed_model, "embed_dim": dim, "index_layout": INDEX_LAYOUT},
                 configuration={"hnsw": HNSW},
             )
-            self.docs = client.get_or_create_collection(f"{name}__docs", embedding_function=None)
-            self.sentences = client.get_or_create_collection(f"{name}__sentences", embedding_function=None)
+            self._docs = client.get_or_create_collection(f"{name}__docs", embedding_function=None)
+            self._sentences = client.get_or_create_collection(f"{name}__sentences", embedding_function=None)
         except Exception as exc:
             raise StoreUnavailable(
                 f"cannot open collection '{name}' in the {self.description}: {_reason(exc, timeout)}"
             ) from exc
-        meta = self.chunks.metadata or {}
+        meta = self._chunks.metadata or {}
         if meta.get("index_layout", 1) != INDEX_LAYOUT:
             raise IndexMismatch(
                 f"the index '{name}' was built with an older layout (its vector graph finds fewer neighbours): "
@@ -215,7 +212,7 @@ class ChunkStore:
                 f"({meta.get('embed_dim')}-d) but '{embed_model}' ({dim}-d) is configured: "
                 "re-index with `helpdesk ingest --reset` or set HELPDESK_EMBED_MODEL back"
             )
-        self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
+        self._vector_store = ChromaVectorStore(chroma_collection=self._chunks)
 
     @classmethod
     def open(cls, settings: Settings, embed_model: str, dim: int, reset: bool = False) -> ChunkStore:
@@ -238,14 +235,14 @@ class ChunkStore:
     # ---- documents -----------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
         """Every committed document record, by id."""
-        res = self._call("reading document records", self.docs.get, include=["metadatas"])
+        res = self._call("reading document records", self._docs.get, include=["metadatas"])
         return {i: DocumentRecord.from_metadata(m or {}) for i, m in zip(res["ids"], res["metadatas"], strict=True)}
 
     def commit_document(self, record: DocumentRecord) -> None:
         """Make `record.version` the document's current version (the atomic step)."""
         self._call(
             "committing a document",
-            self.docs.upsert,
+            self._docs.upsert,
             ids=[record.doc_id],
             embeddings=[[1.0]],
             metadatas=[record.to_metadata()],
@@ -253,7 +250,7 @@ class ChunkStore:
 
     def remove_document(self, doc_id: str) -> None:
         """Forget a document: its record first (readers stop seeing it), then its chunks."""
-        self._call("removing a document", self.docs.delete, ids=[doc_id])
+        self._call("removing a document", self._docs.delete, ids=[doc_id])
         self.delete_chunks(doc_id)
 
     # ---- chunks --------------------------------------------------------------------------------
@@ -263,22 +260,20 @@ class ChunkStore:
         """Write chunks (not yet visible until their document version is committed)."""
         nodes = []
         for chunk, vec, eh in zip(chunks, embeddings, embed_hashes, strict=True):
-            meta = chunk.to_metadata(eh)
-            for topic in chunk.topics:
-                meta[f"topic:{topic}"] = 1  # a flag per topic: Chroma metadata has no list "contains"
+            meta = chunk.to_metadata(eh) | filter_fields(chunk)  # + a flag per topic, as filters test them
             node = TextNode(id_=chunk.id, text=chunk.text, metadata=meta, embedding=list(vec))
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.doc_id)
             nodes.append(node)
         if nodes:
-            self._call("writing chunks", self.vector_store.add, nodes)
+            self._call("writing chunks", self._vector_store.add, nodes)
 
     def delete_chunks(self, doc_id: str, except_version: str | None = None) -> None:
         """Delete a document's chunks (all of them, or all but one version)."""
         where: dict[str, Any] = {"doc_id": doc_id}
         if except_version is not None:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": except_version}}]}
-        self._call("deleting chunks", self.chunks.delete, where=where)
-        self._call("deleting sentence vectors", self.sentences.delete, where=where)
+        self._call("deleting chunks", self._chunks.delete, where=where)
+        self._call("deleting sentence vectors", self._sentences.delete, where=where)
 
     def cached_embeddings(self, embed_hashes: Iterable[str]) -> dict[str, list[float]]:
         """Embeddings already stored for these embed hashes (any document, any version): the embed cache."""
@@ -288,7 +283,7 @@ class ChunkStore:
             part = wanted[i : i + 500]
             res = self._call(
                 "reading cached embeddings",
-                self.chunks.get,
+                self._chunks.get,
                 where={"embed_hash": {"$in": part}},
                 include=["embeddings", "metadatas"],
             )
@@ -300,7 +295,7 @@ class ChunkStore:
         self, include: list[str], where: dict | None = None, collection: Any = None
     ) -> Iterable[tuple[str, Any, Any]]:
         offset = 0
-        collection = collection if collection is not None else self.chunks
+        collection = collection if collection is not None else self._chunks
         while True:
             res = self._call("reading chunks", collection.get, include=include, where=where, limit=_PAGE, offset=offset)
             ids = res["ids"]
@@ -326,11 +321,11 @@ class ChunkStore:
             else:
                 current.add(cid)
         for i in range(0, len(stale), 500):
-            self._call("repairing the index", self.chunks.delete, ids=stale[i : i + 500])
+            self._call("repairing the index", self._chunks.delete, ids=stale[i : i + 500])
         # a sentence record shares its chunk's id: any other one is a leftover (ids only: the vectors are large)
-        orphans = [cid for cid, _, _ in self._iter_raw([], collection=self.sentences) if cid not in current]
+        orphans = [cid for cid, _, _ in self._iter_raw([], collection=self._sentences) if cid not in current]
         for i in range(0, len(orphans), 500):
-            self._call("repairing the index", self.sentences.delete, ids=orphans[i : i + 500])
+            self._call("repairing the index", self._sentences.delete, ids=orphans[i : i + 500])
         return len(stale)
 
     def current_chunks(self) -> list[Chunk]:
@@ -355,7 +350,7 @@ class ChunkStore:
         vectors: dict[str, list[float]] = {}
         ids = [cid for cid, _, _ in out]
         for i in range(0, len(ids), _PAGE):
-            res = self._call("reading embeddings", self.chunks.get, ids=ids[i : i + _PAGE], include=["embeddings"])
+            res = self._call("reading embeddings", self._chunks.get, ids=ids[i : i + _PAGE], include=["embeddings"])
             vectors.update(
                 {cid: [float(x) for x in emb] for cid, emb in zip(res["ids"], res["embeddings"], strict=True)}
             )
@@ -371,7 +366,7 @@ class ChunkStore:
             return
         self._call(
             "writing sentence vectors",
-            self.sentences.upsert,
+            self._sentences.upsert,
             ids=[r.chunk_id for r in rows],
             embeddings=[[1.0]] * len(rows),  # looked up by id only; Chroma wants a vector per record
             metadatas=[_sentence_metadata(r) for r in rows],
@@ -382,7 +377,7 @@ class ChunkStore:
         if not chunk_ids:
             return {}
         res = self._call(
-            "reading sentence vectors", self.sentences.get, ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"]
+            "reading sentence vectors", self._sentences.get, ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"]
         )
         out = {}
         for cid, meta in zip(res["ids"], res["metadatas"], strict=True):
@@ -394,7 +389,7 @@ class ChunkStore:
     def document_sentence_vectors(self, doc_id: str) -> dict[str, list[float]]:
         """Every stored sentence vector of a document (any version) by sentence text: the ingest's cache."""
         found: dict[str, list[float]] = {}
-        for cid, meta, _ in self._iter_raw(["metadatas"], where={"doc_id": doc_id}, collection=self.sentences):
+        for cid, meta, _ in self._iter_raw(["metadatas"], where={"doc_id": doc_id}, collection=self._sentences):
             row = _sentence_row(cid, meta, self.dim)
             if row is not None:
                 found.update({t: list(v) for t, v in zip(row.texts, row.vectors.tolist(), strict=True)})
@@ -402,11 +397,11 @@ class ChunkStore:
 
     def count_sentence_records(self) -> int:
         """Raw number of stored sentence records (one per chunk written with sentence vectors)."""
-        return int(self._call("counting sentence records", self.sentences.count))
+        return int(self._call("counting sentence records", self._sentences.count))
 
     def count_chunks(self) -> int:
         """Raw number of stored chunks (current and stale)."""
-        return int(self._call("counting chunks", self.chunks.count))
+        return int(self._call("counting chunks", self._chunks.count))
 
     def query(
         self,
@@ -418,7 +413,7 @@ class ChunkStore:
         """The k nearest current chunks by cosine similarity (score = cosine)."""
         records = current if current is not None else self.documents()
         q = VectorStoreQuery(query_embedding=list(embedding), similarity_top_k=k + 8, filters=filters_to_where(filters))
-        res = self._call("searching the index", self.vector_store.query, q)
+        res = self._call("searching the index", self._vector_store.query, q)
         out: list[Chunk] = []
         for node, sim in zip(res.nodes or [], res.similarities or [], strict=False):
             meta = node.metadata

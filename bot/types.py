@@ -157,6 +157,37 @@ class Filters:
         """True when no filter is set."""
         return not any((self.country, self.region, self.doc_type, self.topic, self.project))
 
+    def conditions(self) -> list[tuple[str, str | int]]:
+        """The filter as equality conditions on a chunk's flat metadata (`filter_fields`), all of which must hold.
+
+        The one definition of the filter semantics: the store translates these into its query's `where`,
+        `matches` checks them in memory (BM25 masks); the store conformance suite proves the two agree.
+        """
+        out: list[tuple[str, str | int]] = [(key, v) for key in FILTER_FIELDS if (v := getattr(self, key))]
+        if self.topic:
+            out.append((topic_flag(self.topic), 1))
+        return out
+
+    def matches(self, chunk: Chunk) -> bool:
+        """Whether a chunk passes every condition."""
+        fields = filter_fields(chunk)
+        return all(fields.get(key) == value for key, value in self.conditions())
+
+
+# Exact-match metadata a filter may test; a topic is tested through a flag per topic (`topic_flag`),
+# since Chroma metadata has no list "contains".
+FILTER_FIELDS = ("country", "region", "doc_type", "project")
+
+
+def topic_flag(topic: str) -> str:
+    """The metadata key flagging a chunk's topic (value 1)."""
+    return f"topic:{topic}"
+
+
+def filter_fields(chunk: Chunk) -> dict[str, str | int]:
+    """The part of a chunk's flat metadata that filters test: the exact fields and its topic flags."""
+    return {key: getattr(chunk, key) for key in FILTER_FIELDS} | {topic_flag(t): 1 for t in chunk.topics}
+
 
 @dataclass
 class Citation:

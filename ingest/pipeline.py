@@ -23,7 +23,7 @@ import numpy as np
 from bot.errors import IngestBusy, IngestError
 from bot.evidence import candidate_sentences
 from bot.models import OfflineEmbedding
-from bot.store import ChunkStore
+from bot.store_protocol import Store
 from bot.types import Chunk, DocumentRecord, SentenceVectors
 from ingest.chunking import Chunker
 from ingest.loaders import LoaderLimits, load_document
@@ -105,7 +105,7 @@ class IngestPipeline:
 
     def __init__(
         self,
-        store: ChunkStore,
+        store: Store,
         embedder: OfflineEmbedding,
         chunker: Chunker,
         limits: LoaderLimits | None = None,

@@ -97,8 +97,9 @@ def test_write_failure_during_ingest_keeps_the_previous_index(library: Path, emb
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(comps.store.chunks, "upsert", disk_full)
-    monkeypatch.setattr(comps.store.chunks, "add", disk_full)
+    # the fault sits inside the Chroma implementation (its chunk collection), below the Store seam
+    monkeypatch.setattr(comps.store._chunks, "upsert", disk_full)
+    monkeypatch.setattr(comps.store._chunks, "add", disk_full)
     with pytest.raises(StoreUnavailable, match=r"writing chunks failed .* No space left on device"):
         comps.pipeline.run([library], progress=False)
     monkeypatch.undo()

@@ -81,7 +81,8 @@ def test_an_answer_embeds_only_the_question_when_sentence_vectors_are_stored(
     assert asked <= 3, f"{asked} texts embedded for one answer: the passages' sentences were embedded again"
 
     # the same answer without stored vectors (an index written before they existed): sentences embedded per question
-    comps.store.sentences.delete(ids=comps.store.sentences.get(include=[])["ids"])
+    # (no Store method drops only the sentence rows: emptied inside the Chroma implementation)
+    comps.store._sentences.delete(ids=comps.store._sentences.get(include=[])["ids"])
     fallback = build_components(settings, embedder=embedder, use_llm=False)
     embedder.texts = 0
     again = fallback.assistant.ask(question)
