@@ -10,7 +10,6 @@ fully new; the next run's `repair()` removes what it wrote for uncommitted docum
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from bot.errors import IngestBusy, IngestError
 from bot.evidence import candidate_sentences
@@ -63,24 +63,23 @@ def embed_hash(model: str, text: str) -> str:
 
 @contextlib.contextmanager
 def ingest_lock(lock_path: Path, wait: float = 0.0) -> Iterator[None]:
-    """One ingest at a time per store: a second waits up to `wait` seconds, then refuses clearly."""
+    """One ingest at a time per store: a second waits up to `wait` seconds, then refuses clearly.
+
+    filelock's FileLock (an flock on POSIX, as before); each call opens its own lock, so a second ingest in
+    the same process is refused too. The lock file is kept, as the hand-written flock loop kept it.
+    """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as fh:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IngestBusy(
-                        f"another ingest is running on this index (lock {lock_path}); try again when it finishes"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = FileLock(lock_path, timeout=wait, poll_interval=0.2, preserve_lock_file=True)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise IngestBusy(
+            f"another ingest is running on this index (lock {lock_path}); try again when it finishes"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 # Bump when what is stored beside each chunk changes (every document is then rewritten by the next run;
