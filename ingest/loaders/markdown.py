@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from bot.errors import IngestError
 from ingest.loaders.base import (
@@ -19,23 +20,34 @@ from ingest.loaders.base import (
     read_bytes_checked,
 )
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+# python-frontmatter splits the block and loads it with yaml's safe loader. Its boundary is widened to
+# accept YAML's `...` end-of-document line as the closing line (as pandoc does, and as this loader always
+# did) and narrowed to not run past the line end. What the library would silently skip (an unclosed block,
+# bad YAML, a list instead of fields) is reported here, so an officer learns why metadata was ignored.
+class _FrontMatter(YAMLHandler):
+    FM_BOUNDARY = re.compile(r"^(?:-{3,}|\.\.\.)[ \t\r]*$", re.MULTILINE)
+
+
+_YAML = _FrontMatter()
 
 
 def split_front_matter(path: Path, text: str, warnings: list[str]) -> tuple[dict, str]:
     """Return (front matter mapping, body). Bad YAML warns and falls back to no metadata."""
-    if not text.startswith("---"):
+    if not text.startswith("---") or not _YAML.detect(text):
         return {}, text
-    m = _FRONT_MATTER.match(text)
-    if not m:
+    try:
+        block, body = _YAML.split(text)
+        body = body.removeprefix("\n")  # the closing line's newline
+    except ValueError:
         warnings.append(f"{path}: front matter is not closed by '---'; treated as plain Markdown")
         return {}, text
-    body = text[m.end() :]
     try:
-        meta = yaml.safe_load(m.group(1))
+        meta = _YAML.load(block)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 2})" if where is not None else ""
+        # the block starts at the end of the opening line: its line 0 is the file's line 1
+        line = f" (line {where.line + 1})" if where is not None else ""
         warnings.append(f"{path}: front matter is not valid YAML{line}; metadata ignored")
         return {}, body
     if meta is None:
