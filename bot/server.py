@@ -6,8 +6,11 @@ The JSON API is what load tests and other programs use; the Gradio app also expo
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
+import time
+from contextlib import ExitStack
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +22,7 @@ from bot.components import Components
 from bot.errors import HelpdeskError, QuestionRejected, StoreUnavailable
 from bot.settings import Settings
 from bot.user_input import clean_text, parse_filters, parse_history
+from bot.workers import AnswerPool, AnswerTimeout, PooledAssistant, WorkerLost, resolve_workers
 
 UPLOAD_ROUTES = ("/gradio_api/upload",)  # also matches /gradio_api/upload_progress
 
@@ -60,8 +64,18 @@ def validation_sentence(exc: RequestValidationError) -> str:
     return 'The request is not valid: send {"question": "your question"} as JSON.'
 
 
+def error_status(exc: HelpdeskError) -> int:
+    """HTTP status of an error for people: a rejected question 422; a store or answering worker down 503; else 500."""
+    if isinstance(exc, QuestionRejected):
+        return 422
+    return 503 if isinstance(exc, StoreUnavailable | WorkerLost | AnswerTimeout) else 500
+
+
 def create_api(comps: Components) -> FastAPI:
-    """The JSON API over the shared Assistant (thread-safe: FastAPI runs sync handlers in a pool)."""
+    """The JSON API over the shared Assistant (thread-safe: FastAPI runs sync handlers in a pool).
+
+    With answering workers (`comps.assistant` a PooledAssistant) /api/ask is answered in those processes.
+    """
     api = FastAPI(title="Policy Helpdesk Assistant API", docs_url="/api/docs", openapi_url="/api/openapi.json")
 
     @api.exception_handler(RequestValidationError)
@@ -71,9 +85,8 @@ def create_api(comps: Components) -> FastAPI:
 
     @api.exception_handler(HelpdeskError)
     async def helpdesk_error(request: Request, exc: HelpdeskError) -> JSONResponse:
-        # one mapping for every endpoint: a rejected question 422, an unreachable store 503, the rest 500
-        status = 422 if isinstance(exc, QuestionRejected) else 503 if isinstance(exc, StoreUnavailable) else 500
-        return JSONResponse({"error": str(exc)}, status_code=status)
+        # one mapping for every endpoint (see error_status)
+        return JSONResponse({"error": str(exc)}, status_code=error_status(exc))
 
     @api.get("/api/health")
     def health() -> Any:
@@ -82,7 +95,10 @@ def create_api(comps: Components) -> FastAPI:
             docs = len(comps.store.documents())
         except StoreUnavailable as exc:
             return JSONResponse({"ok": False, "store": "not answering", "error": str(exc)}, status_code=503)
-        return {"ok": True, "store": "ok", "documents": docs, "llm": comps.assistant.llm is not None}
+        pool = comps.assistant.pool if isinstance(comps.assistant, PooledAssistant) else None
+        workers = len(pool.pids()) if pool is not None else 1
+        llm = comps.assistant.llm is not None
+        return {"ok": True, "store": "ok", "documents": docs, "llm": llm, "workers": workers}
 
     @api.post("/api/ask")
     def ask(req: AskRequest) -> Any:
@@ -193,16 +209,49 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def start_components(settings: Settings, stack: ExitStack) -> Components:
+    """The server's components; with HELPDESK_WORKERS ≥ 2 (and no language model) answering runs in a worker pool.
+
+    Several processes reading one index need a Chroma server: the one at HELPDESK_CHROMA_HOST, or else
+    `chroma run` over HELPDESK_CHROMA_PATH on loopback, started here and stopped with `stack`. The workers load
+    their models while this process builds its own components (the UI's library view, drafting, transfers).
+    """
+    from bot.components import build_components
+
+    workers = resolve_workers(settings.workers)
+    if workers < 2 or settings.llm_enabled:
+        comps = build_components(settings)
+        comps.assistant.warm_up()
+        return comps
+    if not settings.server_mode:
+        from bot.store_server import LoopbackChroma
+
+        chroma = LoopbackChroma(settings.chroma_path).start()
+        stack.callback(chroma.stop)
+        settings = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma.port})
+    pool = AnswerPool(settings, workers)
+    stack.callback(pool.close)
+    pool.start()
+    comps = build_components(settings)  # models load lazily here: this process does not answer questions
+    pool.wait_ready()
+    return dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool))
+
+
 def serve(settings: Settings) -> None:
     """Build the components and serve the UI (at /) and the JSON API (/api/...) on settings.host:port."""
     import uvicorn
 
-    from bot.components import build_components
-
+    started = time.monotonic()
     sock = bind(settings.host, settings.port)
-    comps = build_components(settings)
-    comps.assistant.warm_up()
-    app = create_app(comps)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    print(f"Policy Helpdesk Assistant on http://{settings.host}:{settings.port}  (JSON API: /api/ask)", flush=True)
-    server.run(sockets=[sock])
+    with ExitStack() as stack:
+        comps = start_components(settings, stack)
+        app = create_app(comps)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        pool = comps.assistant.pool if isinstance(comps.assistant, PooledAssistant) else None
+        answering = f"{pool.size} answering workers, {comps.settings.describe_store()}" if pool else "1 process"
+        print(
+            f"Policy Helpdesk Assistant on http://{settings.host}:{settings.port}  (JSON API: /api/ask; "
+            f"{answering}; ready in {time.monotonic() - started:.1f} s)",
+            flush=True,
+        )
+        server.run(sockets=[sock])

@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
     staff_users: str | None = None  # "alice:secret,bob:pw" → drafting and the library need a login at /staff
+    workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="processes that answer questions: 1 answers in the server process (embedded store); N ≥ 2 "
+        "runs N worker processes that share the index through a Chroma server (the app starts one on loopback "
+        "unless HELPDESK_CHROMA_HOST is set); 0 means one per CPU core. With a language model, answers stay in "
+        "the server process.",
+    )
 
     def staff_credentials(self) -> list[tuple[str, str]]:
         """(user, password) pairs from HELPDESK_STAFF_USERS."""

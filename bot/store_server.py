@@ -1,0 +1,81 @@
+"""`chroma run` on loopback over the app's own index folder, for when several processes must read it.
+
+Chroma's embedded client keeps its own in-memory vector index per process, so processes that share an index
+while the Library tab writes to it must go through one Chroma server. `serve` starts this one when it runs
+answering workers and no HELPDESK_CHROMA_HOST is set; it stops with the app (and with it if the app is killed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.errors import StoreUnavailable
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the Chroma server gets SIGTERM when the app's process ends, however it ends."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LoopbackChroma:
+    """A `chroma run --path <index>` child process on a free 127.0.0.1 port."""
+
+    def __init__(self, path: Path, log_path: Path | None = None) -> None:
+        self.path = path
+        self.port = _free_port()
+        self.log_path = log_path or path / "chroma-server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> LoopbackChroma:
+        """Start the server and wait until it accepts connections; StoreUnavailable (with its log) if not."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        chroma = Path(sys.executable).parent / "chroma"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise StoreUnavailable(
+            f"the Chroma server for {self.path} did not start (see {self.log_path}); "
+            "set HELPDESK_WORKERS=1 to serve from the embedded store"
+        )
+
+    def stop(self) -> None:
+        """Stop the server politely, then firmly."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None

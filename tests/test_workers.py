@@ -1,0 +1,266 @@
+"""Answering in worker processes (HELPDESK_WORKERS): the real app, real worker processes, real signals.
+
+No mocks: a worker dies by SIGKILL, hangs by SIGSTOP, and the store goes away because its `chroma run` stops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.components import build_components
+from bot.errors import StoreUnavailable
+from bot.server import create_app
+from bot.settings import Settings
+from bot.workers import AnswerPool, AnswerTimeout, PooledAssistant, WorkerLost
+from evals.bench_load import serve_in_thread
+from tests.conftest import ROOT
+from tests.servers import ChromaServer, free_port
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = {
+    "Who is the lead partner of ClusterFY?": "clusterfy-project-summary",
+    "How do innovation vouchers help SMEs work with universities?": None,
+    "What is smart specialisation?": "s3platform-what-is-smart-specialisation",
+    "How is textile waste recycled in Hauts-de-France?": "gp-textile-recycling-valley-hauts-de-france",
+    "What does the ITHACA project do for active and healthy ageing?": "errin-ithaca-active-healthy-ageing",
+}
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        out += [int(p) for p in text]
+    return out
+
+
+def _worker_pids(app_pid: int) -> list[int]:
+    """The answering workers: the children of the app's multiprocessing fork server."""
+    for child in _children(app_pid):
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"forkserver" in cmdline:
+            return sorted(_children(child))
+    return []
+
+
+def _wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def indexed_library(library: Path, real_embedder, tmp_path: Path) -> tuple[Settings, dict[str, dict]]:
+    """The test library in an embedded index, and each question's answer from one process (the reference)."""
+    settings = Settings(chroma_path=tmp_path / "index", collection="workers")
+    comps = build_components(settings, embedder=real_embedder, use_llm=False)
+    assert comps.pipeline.run([library], progress=False).failed == 0
+    comps.assistant.warm_up()
+    expected = {q: comps.assistant.ask(q).to_dict() for q in QUESTIONS}
+    for q, doc_id in QUESTIONS.items():
+        if doc_id:
+            assert expected[q]["citations"][0]["doc_id"] == doc_id
+    from bot.store import forget_open_clients
+
+    forget_open_clients()  # the app's own Chroma server reads this folder next
+    return settings, expected
+
+
+@pytest.fixture
+def two_worker_app(indexed_library, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, dict]]:
+    """`python app.py` with HELPDESK_WORKERS=2 on the indexed library (its own loopback Chroma server)."""
+    settings, expected = indexed_library
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env |= {
+        "HELPDESK_WORKERS": "2",
+        "HELPDESK_PORT": str(port),
+        "HELPDESK_CHROMA_PATH": str(settings.chroma_path),
+        "HELPDESK_COLLECTION": settings.collection,
+        "HELPDESK_LLM": "offline",
+    }
+    log = (tmp_path / "app.log").open("wb")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert proc.poll() is None, (tmp_path / "app.log").read_text()
+        try:
+            return httpx.get(f"{url}/api/health", timeout=5).json()["workers"] == 2
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait(up, 240, "the app with two workers")
+        yield url, proc, expected
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+    assert "Traceback" not in (tmp_path / "app.log").read_text()
+
+
+def _ask_many(url: str, expected: dict, threads: int, rounds: int) -> tuple[list[str], list[dict]]:
+    """`threads` users each asking every question `rounds` times; (mismatches, error bodies)."""
+    questions = list(expected)
+    mismatches: list[str] = []
+    errors: list[dict] = []
+    lock = threading.Lock()
+
+    def user(n: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for i in range(rounds * len(questions)):
+                q = questions[(n + i) % len(questions)]
+                res = client.post("/api/ask", json={"question": q})
+                with lock:
+                    if res.status_code != 200:
+                        errors.append({"status": res.status_code} | res.json())
+                        continue
+                    got, want = res.json(), expected[q]
+                    if (got["question"], got["text"], [c["doc_id"] for c in got["citations"]]) != (
+                        want["question"],
+                        want["text"],
+                        [c["doc_id"] for c in want["citations"]],
+                    ):
+                        mismatches.append(q)
+
+    pool = [threading.Thread(target=user, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(300)
+    return mismatches, errors
+
+
+def test_two_workers_answer_concurrent_users_each_their_own_answer(two_worker_app) -> None:
+    url, proc, expected = two_worker_app
+    workers = _worker_pids(proc.pid)
+    assert len(workers) == 2
+    busy_before = {pid: _cpu_ticks(pid) for pid in workers}
+    mismatches, errors = _ask_many(url, expected, threads=6, rounds=3)
+    assert errors == [] and mismatches == []
+    # both processes answered (each spent CPU time on the 90 questions)
+    assert all(_cpu_ticks(pid) > busy_before[pid] for pid in workers)
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_a_killed_worker_is_replaced_and_only_its_question_fails(two_worker_app) -> None:
+    url, proc, expected = two_worker_app
+    victim, survivor = _worker_pids(proc.pid)
+    results: dict[str, tuple[list[str], list[dict]]] = {}
+    asking = threading.Thread(target=lambda: results.update(run=_ask_many(url, expected, threads=2, rounds=4)))
+    asking.start()
+    time.sleep(1.0)
+    os.kill(victim, signal.SIGKILL)
+    asking.join(300)
+    mismatches, errors = results["run"]
+    assert mismatches == []
+    # at most the one question the killed worker was answering fails, with a sentence for people
+    assert len(errors) <= 1, errors
+    for err in errors:
+        assert err["status"] == 503 and "stopped unexpectedly" in err["error"] and "Traceback" not in err["error"]
+    _wait(lambda: len(_worker_pids(proc.pid)) == 2, 120, "a replacement worker")
+    replacement = set(_worker_pids(proc.pid)) - {survivor}
+    assert replacement and victim not in replacement
+    res = httpx.post(f"{url}/api/ask", json={"question": "Who is the lead partner of ClusterFY?"}, timeout=60)
+    assert res.status_code == 200 and res.json()["citations"][0]["doc_id"] == "clusterfy-project-summary"
+    assert httpx.get(f"{url}/api/health", timeout=10).json()["workers"] == 2
+
+
+@pytest.fixture
+def server_pool(library: Path, real_embedder, tmp_path: Path) -> Iterator[tuple[ChromaServer, AnswerPool, str]]:
+    """Two workers over a `chroma run` server holding the library, behind the JSON API served in this process."""
+    chroma = ChromaServer(tmp_path / "chroma").start()
+    settings = Settings(
+        chroma_host="127.0.0.1", chroma_port=chroma.port, chroma_path=tmp_path / "locks", collection="pool"
+    )
+    comps = build_components(settings, embedder=real_embedder, use_llm=False)
+    assert comps.pipeline.run([library], progress=False).failed == 0
+    pool = AnswerPool(settings, 2, answer_timeout=20).start().wait_ready()
+    comps = dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool))
+    port = free_port()
+    server = serve_in_thread(create_app(comps, with_ui=False), port)
+    try:
+        yield chroma, pool, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        pool.close()
+        chroma.stop()
+
+
+def test_the_question_in_flight_on_a_killed_worker_gets_a_clear_error(server_pool) -> None:
+    _, pool, _ = server_pool
+    stopped = pool.pids()
+    for pid in stopped:  # SIGSTOP: whichever worker takes the question holds it, in flight
+        os.kill(pid, signal.SIGSTOP)
+    outcome: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            pool.ask("What is smart specialisation?")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    time.sleep(1.0)
+    for pid in stopped:
+        os.kill(pid, signal.SIGKILL)
+    asking.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], WorkerLost)
+    assert "stopped unexpectedly" in str(outcome[0])
+    answer = pool.ask("Who is the lead partner of ClusterFY?")  # waits for a replacement
+    assert answer.citations[0].doc_id == "clusterfy-project-summary"
+    _wait(lambda: len(pool.pids()) == 2 and not set(pool.pids()) & set(stopped), 120, "two new workers")
+
+
+def test_a_stuck_worker_times_out_and_is_replaced(server_pool) -> None:
+    _, pool, url = server_pool
+    pool.answer_timeout = 3
+    for pid in pool.pids():
+        os.kill(pid, signal.SIGSTOP)
+    res = httpx.post(f"{url}/api/ask", json={"question": "What is smart specialisation?"}, timeout=60)
+    assert res.status_code == 503 and "took longer than 3 s" in res.json()["error"]
+    with pytest.raises(AnswerTimeout):
+        pool.ask("What is smart specialisation?")
+    pool.answer_timeout = 60
+    res = httpx.post(f"{url}/api/ask", json={"question": "What is smart specialisation?"}, timeout=120)
+    assert res.status_code == 200 and res.json()["citations"][0]["doc_id"] == "s3platform-what-is-smart-specialisation"
+
+
+def test_an_unreachable_store_is_a_sentence_and_answers_resume(server_pool) -> None:
+    chroma, pool, url = server_pool
+    chroma.stop()
+    res = httpx.post(f"{url}/api/ask", json={"question": "What is smart specialisation?"}, timeout=120)
+    assert res.status_code == 503 and "Traceback" not in res.text
+    assert "chroma" in res.json()["error"].lower() or "store" in res.json()["error"].lower()
+    with pytest.raises(StoreUnavailable):
+        pool.ask("What is smart specialisation?")
+    chroma.start()
+    deadline = time.monotonic() + 60
+    while True:
+        res = httpx.post(f"{url}/api/ask", json={"question": "What is smart specialisation?"}, timeout=120)
+        if res.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert res.status_code == 200, res.text
+    assert len(pool.pids()) == 2  # the workers lived through it
