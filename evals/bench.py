@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
-import platform
 import re
 import resource
 import shutil
@@ -27,6 +25,9 @@ from typing import Any
 
 from bot.errors import HelpdeskError, IngestError
 from bot.settings import Settings
+from evals.bench_common import load_1m, machine_info, parse_scales
+from evals.bench_load import add_load_parser
+from evals.bench_query import add_query_parser
 
 SIDECAR_SUFFIX = ".meta.yaml"
 _FRONT_MATTER = re.compile(r"\A(---[ \t]*\n)(.*?)(\n(?:---|\.\.\.)[ \t]*(?:\n|\Z))", re.S)
@@ -160,14 +161,6 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _load_1m() -> float:
-    """The machine's 1-minute load average (other processes competing for the CPUs skew wall times)."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return 0.0
-
-
 def _rate(n: float, seconds: float) -> float:
     return n / seconds if seconds > 0 else 0.0
 
@@ -183,7 +176,7 @@ def measure_ingest(job: BenchJob) -> dict[str, Any]:
     comps.embedder.encode(["warm-up: load the model before timing anything"])
     model_load_s = time.perf_counter() - t0
 
-    load_start = _load_1m()
+    load_start = load_1m()
     cpu0 = _cpu_s()
     summary = comps.pipeline.run([job.library], progress=False)
     ingest_cpu_s = _cpu_s() - cpu0
@@ -251,7 +244,7 @@ def measure_ingest(job: BenchJob) -> dict[str, Any]:
         "pipeline_vs_raw_cpu": round((raw_cpu_s / len(texts)) / (ingest_cpu_s / summary.chunks), 3)
         if texts and summary.chunks and ingest_cpu_s > 0
         else 0.0,
-        "load_avg_1m": [load_start, _load_1m()],
+        "load_avg_1m": [load_start, load_1m()],
         "model_load_s": round(model_load_s, 3),
         "peak_rss_mb": round(rss_ingest, 1),
         "peak_rss_total_mb": round(_peak_rss_mb(), 1),
@@ -295,30 +288,6 @@ def run_in_child(job: BenchJob) -> dict[str, Any]:
 
 
 # ---- the report --------------------------------------------------------------------------------
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU count and model, total RAM and Python version of this machine."""
-    cpu_model = platform.processor() or platform.machine()
-    ram_gb = 0.0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gb = int(line.split()[1]) / 1024**2
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "ram_gb": round(ram_gb, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 _COLUMNS: list[tuple[str, str]] = [
@@ -398,17 +367,6 @@ def markdown_report(report: dict[str, Any]) -> str:
 
 
 # ---- the command -------------------------------------------------------------------------------
-
-
-def parse_scales(text: str) -> list[int]:
-    """'1,10' → [1, 10] (positive integers)."""
-    try:
-        scales = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"scales must be comma-separated integers, not '{text}'") from None
-    if not scales or any(s < 1 for s in scales):
-        raise argparse.ArgumentTypeError(f"scales must be integers ≥ 1, not '{text}'")
-    return scales
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
@@ -491,10 +449,5 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder for ingest.json and ingest.md")
     p.set_defaults(func=cmd_bench_ingest)
 
-    from evals.bench_query import add_query_parser
-
     add_query_parser(bench_sub)
-
-    from evals.bench_load import add_load_parser
-
     add_load_parser(bench_sub)

@@ -23,17 +23,8 @@ import numpy as np
 from bot.components import build_components
 from bot.errors import HelpdeskError
 from bot.settings import Settings
-from evals.bench import machine_info, parse_scales
+from evals.bench_common import DEFAULT_QUESTIONS, machine_info, parse_scales, percentiles
 from evals.dataset import load_questions
-
-DEFAULT_QUESTIONS = Path(__file__).resolve().parents[1].parent / "shared" / "evals" / "dev.jsonl"
-
-
-def _pct(values: list[float]) -> dict[str, float]:
-    arr = np.asarray(values or [0.0], dtype=float)
-    return {k: round(float(np.percentile(arr, q)), 1) for k, q in (("p50", 50), ("p95", 95))} | {
-        "max": round(float(arr.max()), 1)
-    }
 
 
 def replicate_store(base_settings: Settings, target: Settings, copies: int) -> tuple[int, int, float]:
@@ -82,7 +73,7 @@ def measure(settings: Settings, questions: list, repeats: int) -> dict[str, Any]
             stages["end_to_end"].append(total)
     cpu_mean = round(float(np.mean(stages["cpu"])), 1) if stages["cpu"] else 0.0
     return (
-        {f"{k}_ms": _pct(v) for k, v in stages.items()}
+        {f"{k}_ms": percentiles(v) for k, v in stages.items()}
         | {"cpu_ms_mean": cpu_mean}
         | {"queries": len(stages["end_to_end"])}
     )
