@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import Stemmer
 from bm25s import stopwords as sw
@@ -138,25 +139,31 @@ QUESTION_WORDS = frozenset(
     )
 )
 
-_LANG_STOPWORDS = {
-    "en": frozenset(sw.STOPWORDS_EN),
-    "de": frozenset(sw.STOPWORDS_GERMAN),
-    "fr": frozenset(sw.STOPWORDS_FRENCH),
-    "es": frozenset(sw.STOPWORDS_SPANISH),
-    "it": frozenset(sw.STOPWORDS_ITALIAN),
-}
+LANGUAGES = ("en", "de", "fr", "es", "it")
+# Below this probability a guess falls back to English, as the stop-word vote it replaces did when unsure:
+# short English keyword queries ("innovation vouchers" p=0.76 French, "Natura 2000") are otherwise taken
+# for another language. Measured on corpus sentences and 6-9-word windows (labelled per document) and the
+# corpus' 143 English topic labels: English 490/491 sentences and 143/143 labels (vote: 491, 143),
+# non-English windows 1520/1537 (vote 1342), texts of at most 8 words 246/249 (vote 181).
+_CONFIDENT = 0.8
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    """py3langid's model (shipped inside its wheel), restricted to LANGUAGES; loaded once, on first use."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
 
 
 def guess_language(text: str) -> str:
-    """Best guess among en/de/fr/es/it from stop-word counts (English when unsure)."""
-    toks = [t for t in _TOKEN.findall(text.lower()) if len(t) > 1]
-    english = _LANG_STOPWORDS["en"]
-    counts = {
-        lang: sum(t in stop and (lang == "en" or t not in english) for t in toks)
-        for lang, stop in _LANG_STOPWORDS.items()
-    }
-    best = max(counts, key=lambda k: counts[k])
-    return best if best != "en" and counts[best] >= 2 and counts[best] > counts["en"] else "en"
+    """Best guess among en/de/fr/es/it (py3langid); English when unsure or when there are no letters."""
+    if not any(ch.isalpha() for ch in text):
+        return "en"
+    language, probability = _identifier().classify(text)
+    return str(language) if probability >= _CONFIDENT else "en"
 
 
 _NAME = re.compile(r"[\w][\w\-'’]*", re.UNICODE)
