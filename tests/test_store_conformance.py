@@ -1,4 +1,5 @@
-"""The store conformance suite (tests/store_conformance.py) on both Chroma back-ends: embedded and `chroma run`."""
+"""The store conformance suite (tests/store_conformance.py) on both Chroma back-ends (embedded and `chroma run`)
+and on the in-memory store of the unit tests."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.store import ChunkStore, drop_collections
+from tests.memory_store import MemoryStore
 from tests.servers import ChromaServer
 from tests.store_conformance import DIM, StoreConformance
 
@@ -37,3 +39,11 @@ class TestServerChromaStore(StoreConformance):
         store = ChunkStore.open(settings, "test-embed", DIM)
         yield store
         drop_collections(store.client, store.name)
+
+
+class TestMemoryStore(StoreConformance):
+    """tests/memory_store.py: exact search in numpy, for unit tests that need no Chroma."""
+
+    @pytest.fixture
+    def store(self) -> MemoryStore:
+        return MemoryStore()
