@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from bot.citations import MARKER
 from bot.lexical import fold
-
-MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 def escape_tags(text: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
 from bot.assistant import clean_question
-from bot.draft_records import MARKER as _MARKER
+from bot.citations import MARKER, cite, end_sentence, strip_bullet
 from bot.draft_records import Draft, InsightSection, Practice, Reference, ServiceNote
 from bot.draft_records import escape_tags as _esc
 from bot.lexical import QUESTION_WORDS, fold, proper_names, sentences, term_set, terms, words
@@ -284,7 +284,7 @@ class ReplyDrafter:
             parts = []
             for cand in sorted(picked, key=lambda c: (c.passage, c.position)):
                 used.add(_key(cand.text))
-                parts.append(_cite(_clean_sentence(cand.text), refs.cite(passages[cand.passage])))
+                parts.append(cite(_clean_sentence(cand.text), refs.cite(passages[cand.passage])))
             first = passages[0]
             out.append(
                 Practice(
@@ -321,7 +321,7 @@ class ReplyDrafter:
                         best = (score, sent, chunk)
             if best is not None:
                 used.add(_key(best[1]))
-                notes.append(ServiceNote(name, _cite(_clean_sentence(best[1]), refs.cite(best[2]))))
+                notes.append(ServiceNote(name, cite(_clean_sentence(best[1]), refs.cite(best[2]))))
         return notes
 
     def draft(self, request_text: str, region: str | None = None, topic: str | None = None) -> Draft:
@@ -556,22 +556,12 @@ def _join(items: Iterable[str]) -> str:
 
 def _clean_sentence(sentence: str) -> str:
     """A quoted sentence made safe to embed: no list bullet, stray [n], dead links or unbalanced bold; escaped."""
-    s = re.sub(r"^[-*•]\s+", "", sentence.strip())
-    s = _MARKER.sub("", s)
+    s = MARKER.sub("", strip_bullet(sentence))
     s = _DEAD_LINK.sub(r"\1", s)
     if s.count("**") % 2:
         s = s.replace("**", "")
     s = " ".join(s.split())
-    s = _esc(s)
-    return s if s[-1:] in '.!?)"”*' else s + "."
-
-
-def _cite(sentence: str, n: int) -> str:
-    """Marker before the closing punctuation: '... SMEs [3].'"""
-    m = re.search(r"([.!?])([\"'”)*]*)$", sentence)
-    if m:
-        return f"{sentence[: m.start()]} [{n}]{m.group(1)}{m.group(2)}"
-    return f"{sentence} [{n}]"
+    return end_sentence(_esc(s))
 
 
 def _closing() -> str:

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.citations import SPACED_MARKER
 from bot.lexical import QUESTION_WORDS, fold, proper_names, sentences, term_set
 from bot.types import Chunk
 
-MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+MARKER = SPACED_MARKER  # (bot.citations) removing a marker leaves no gap
 NUMBER = re.compile(r"\d[\d.,]*\d|\d")
 UNSUPPORTED = "[?]"  # shown after a sentence no passage supports
 MIN_SUPPORT = 0.5  # below this a passage does not support a sentence (see evals/README.md, "Sentence support")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bot.citations import MARKER, cited_numbers
 from bot.lexical import sentences, term_set, words
 
 # ---------------------------------------------------------------- retrieval (over gold documents)
@@ -67,12 +68,10 @@ def ndcg_at_k(ranked: Sequence[str], gold: Sequence[str], k: int) -> float:
 
 # ---------------------------------------------------------------- citations (ALCE-style)
 
-_MARK = re.compile(r"\[(\d{1,3})\]")
-
 
 def citation_markers(text: str) -> list[int]:
     """All [n] numbers in order of appearance."""
-    return [int(m) for m in _MARK.findall(text)]
+    return cited_numbers(text)
 
 
 def citation_validity(text: str, n_citations: int) -> float | None:
@@ -89,7 +88,7 @@ def support_score(claim: str, passage: str) -> float:
     A documented stand-in for an NLI model (none ships offline); validated on hand-labelled pairs in
     tests/test_metrics.py.
     """
-    claim_terms = term_set(_MARK.sub("", claim))
+    claim_terms = term_set(MARKER.sub("", claim))
     if not claim_terms:
         return 1.0
     return len(claim_terms & term_set(passage)) / len(claim_terms)
@@ -103,7 +102,7 @@ def answer_claims(text: str) -> list[tuple[str, list[int]]]:
     out = []
     text = re.sub(r"([.!?])\s*((?:\[\d+\])+)", r" \2\1", text)  # "claim. [1]" → "claim [1]."
     for sent in sentences(text):
-        body = _MARK.sub("", sent).strip()
+        body = MARKER.sub("", sent).strip()
         if len(words(body)) < 3:
             continue
         out.append((body, citation_markers(sent)))
@@ -136,7 +135,7 @@ def citation_precision_recall(
 
 def normalise_answer(text: str) -> list[str]:
     """SQuAD normalisation: lower case, no punctuation, no articles, no citation markers."""
-    text = _MARK.sub(" ", text.lower()).replace("*", " ")
+    text = MARKER.sub(" ", text.lower()).replace("*", " ")
     text = "".join(" " if ch in string.punctuation else ch for ch in text)
     return [w for w in text.split() if w not in {"a", "an", "the"}]
 
@@ -162,7 +161,7 @@ def answer_bearing(answer: str, reference: str, question: str) -> float | None:
     ref = term_set(reference) - term_set(question) - QUESTION_WORDS
     if not ref:
         return None
-    return len(ref & term_set(_MARK.sub(" ", answer))) / len(ref)
+    return len(ref & term_set(MARKER.sub(" ", answer))) / len(ref)
 
 
 def quote_found(quote: str, passages: Sequence[str], min_share: float = 0.8) -> bool:

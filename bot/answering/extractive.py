@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.answer_types import expected_type, has_type
 from bot.answering import Draft
+from bot.citations import as_sentence, cite
 from bot.evidence import term_weights
 from bot.lexical import guess_language, sentences, term_set
 from bot.safety import is_instruction
@@ -131,7 +132,7 @@ class ExtractiveAnswerer:
         chosen = self.select(question, passages)
         if not chosen:
             return Draft(text="", refused=True, backend=self.name)
-        parts = [_cite(_clean(c.text), c.passage + 1) for c in chosen]
+        parts = [cite(as_sentence(c.text), c.passage + 1) for c in chosen]
         return Draft(text=" ".join(parts), backend=self.name)
 
     def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
@@ -150,19 +151,6 @@ _SEVERAL = re.compile(
 def asks_for_several(question: str) -> bool:
     """Whether the question asks for several practices, places or schemes ("Which voucher schemes ...")."""
     return bool(_SEVERAL.search(question))
-
-
-def _clean(sentence: str) -> str:
-    s = re.sub(r"^[-*•]\s+", "", sentence.strip())
-    return s if s[-1:] in '.!?)"”*' else s + "."
-
-
-def _cite(sentence: str, n: int) -> str:
-    """Put the marker before the closing punctuation: "... 60 000€ [1]." """
-    m = re.search(r"([.!?])([\"'”)*]*)$", sentence)
-    if m:
-        return f"{sentence[: m.start()]} [{n}]{m.group(1)}{m.group(2)}"
-    return f"{sentence} [{n}]"
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

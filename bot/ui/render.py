@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from typing import Any
 
+from bot.citations import MARKER
 from bot.drafting import Draft
 from bot.prompts import CAUTION_NOTICE
 from bot.types import Answer
-
-_MARK = re.compile(r"\[(\d{1,3})\]")
 
 
 def escape_markdown_html(text: str) -> str:
@@ -33,7 +31,7 @@ def answer_markdown(answer: Answer) -> str:
                 lines.append(f"- [{title}]({s['source_url']})" if s.get("source_url") else f"- {title}")
         text = "\n".join(lines)
     else:
-        text = _MARK.sub(lambda m: f"[[{m.group(1)}]](#src-{m.group(1)})", body)
+        text = MARKER.sub(lambda m: f"[[{m.group(1)}]](#src-{m.group(1)})", body)
         if answer.outcome == "caution":
             text = f"> ⚠ **Partly covered.** {escape_markdown_html(CAUTION_NOTICE)}\n\n{text}"
             if answer.suggestions:
