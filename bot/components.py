@@ -64,7 +64,12 @@ def build_components(
             local_server = start_local_server(settings)
             client = make_client(local_server.base_url, None, settings.llm_timeout)
             llm = LLMAnswerer(
-                client, MODEL_ALIAS, max_tokens=LOCAL_MAX_TOKENS, temperature=0.0, passage_words=LOCAL_PASSAGE_WORDS
+                client,
+                MODEL_ALIAS,
+                max_tokens=LOCAL_MAX_TOKENS,
+                temperature=0.0,
+                passage_words=LOCAL_PASSAGE_WORDS,
+                max_passages=LOCAL_PASSAGES,
             )
         else:
             client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
@@ -89,7 +94,8 @@ def build_components(
 
 
 LOCAL_MAX_TOKENS = 160  # a short cited answer; on 2 cores each token costs ~0.1-0.2 s
-LOCAL_PASSAGE_WORDS = 70  # per passage: the answer-bearing sentences and their neighbours (prompt ≈ 80 tok/s)
+LOCAL_PASSAGE_WORDS = 60  # per passage: the answer-bearing sentences and their neighbours (prompt ≈ 80 tok/s)
+LOCAL_PASSAGES = 4  # the reranked top passages the local model reads (recall@3 is 0.97 on dev)
 
 
 def start_local_server(settings: Settings) -> LocalLLMServer:

@@ -1,8 +1,9 @@
 """The OpenAI-compatible back-end (OpenAI, Azure, vLLM, Ollama, llama.cpp server) through the `openai` client.
 
-Passages are fenced as quoted data with their numbers; the model must cite [n] after each claim or reply
-with the exact no-support phrase. Any transport or protocol failure becomes LLMUnavailable, which the
-Assistant turns into the offline answer with a visible notice.
+Passages are fenced as quoted data with their numbers; the model is asked to cite [n] after each claim.
+Whether to refuse is decided by the Assistant (answerability evidence and sentence support), not by the
+prompt; a reply holding the no-support phrase still counts as the model's "no". Any transport or protocol
+failure becomes LLMUnavailable, which the Assistant turns into the offline answer with a visible notice.
 """
 
 from __future__ import annotations
@@ -91,19 +92,21 @@ class LLMAnswerer:
         max_tokens: int = 400,
         temperature: float = 0.1,
         passage_words: int | None = None,
+        max_passages: int | None = None,
     ) -> None:
         self.client = client
         self.model = model
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.passage_words = passage_words  # None: whole passages (large remote models)
+        self.max_passages = max_passages  # None: every passage given; a small CPU model reads the first few
 
     def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
         """Yield text pieces; raise LLMUnavailable on any failure (also mid-stream)."""
         try:
             stream = self.client.chat.completions.create(
                 model=self.model,
-                messages=build_messages(question, passages, history, self.passage_words),  # type: ignore[arg-type]
+                messages=build_messages(question, passages[: self.max_passages], history, self.passage_words),  # type: ignore[arg-type]
                 max_tokens=self.max_tokens,
                 temperature=self.temperature,
                 stream=True,
