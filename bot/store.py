@@ -175,7 +175,10 @@ def _sentence_row(chunk_id: str, meta: dict[str, Any], dim: int) -> SentenceVect
 
 
 class ChunkStore:
-    """Chunks and document records of one library in Chroma."""
+    """Chunks and document records of one library in Chroma: the `bot.store_protocol.Store` of the app.
+
+    Its collections are private; callers use the Store methods (tests/store_conformance.py checks them).
+    """
 
     def __init__(
         self, client: Any, name: str, embed_model: str, dim: int, description: str = "", timeout: float | None = None
