@@ -9,7 +9,7 @@ from bot.assistant import AskConfig, Assistant
 from bot.local_server import MODEL_ALIAS, LocalLLMServer
 from bot.models import OfflineEmbedding, load_embedder
 from bot.retrieval import HybridRetriever
-from bot.settings import Settings
+from bot.settings import Settings, reveal
 from bot.store import ChunkStore
 from bot.store_protocol import Store
 from ingest.chunking import Chunker
@@ -72,7 +72,7 @@ def build_components(
                 max_passages=LOCAL_PASSAGES,
             )
         else:
-            client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
+            client = make_client(settings.llm_base_url, reveal(settings.llm_api_key), settings.llm_timeout)
             llm = LLMAnswerer(client, settings.llm_model)
     assistant = Assistant(
         retriever=retriever,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import SettingsInvalid
@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("HELPDESK_LLM_BASE_URL", "OPENAI_BASE_URL")
     )
-    llm_api_key: str | None = Field(
+    llm_api_key: SecretStr | None = Field(  # a secret: never printed, logged or echoed in an error
         default=None, validation_alias=AliasChoices("HELPDESK_LLM_API_KEY", "OPENAI_API_KEY")
     )
     llm_timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # serving
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
-    staff_users: str | None = None  # "alice:secret,bob:pw" → drafting and the library need a login at /staff
+    staff_users: SecretStr | None = None  # "alice:secret,bob:pw" → drafting and the library need a login at /staff
     workers: int = Field(
         default=1,
         ge=0,
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     def staff_credentials(self) -> list[tuple[str, str]]:
         """(user, password) pairs from HELPDESK_STAFF_USERS."""
         pairs = []
-        for item in (self.staff_users or "").split(","):
+        for item in (reveal(self.staff_users) or "").split(","):
             user, sep, password = item.strip().partition(":")
             if sep and user and password:
                 pairs.append((user, password))
@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         return f"embedded chroma {self.chroma_path} / {self.collection}"
 
 
+def reveal(secret: SecretStr | str | None) -> str | None:
+    """The plain value of a secret setting, for the one place that must send it (a client, a login check)."""
+    return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+
+
+SECRET_FIELDS = frozenset(name for name, f in Settings.model_fields.items() if "SecretStr" in str(f.annotation))
+
+
 def settings_error_line(exc: ValidationError) -> str:
     """One line naming each bad variable, its value and what is expected (no traceback, no docs URL)."""
     parts = []
@@ -101,6 +109,8 @@ def settings_error_line(exc: ValidationError) -> str:
         field = str(err["loc"][0]) if err["loc"] else ""
         name = f"HELPDESK_{field.upper()}" if field in Settings.model_fields else field or "a setting"
         value = str(err.get("input", ""))[:40].encode("utf-8", "replace").decode("utf-8")
+        if field in SECRET_FIELDS:
+            value = "…"  # a secret is named, never echoed
         parts.append(f"{name}={value!r} is not valid ({err['msg'][:1].lower()}{err['msg'][1:]})")
     return "invalid setting: " + "; ".join(parts)
 

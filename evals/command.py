@@ -50,7 +50,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise HelpdeskError("helpdesk eval needs --questions FILE.jsonl and --out DIR")
 
     from bot.components import build_components
-    from bot.settings import Settings
+    from bot.settings import Settings, reveal
     from evals.baseline import BM25Baseline
     from evals.dataset import load_questions
     from evals.report import write_reports
@@ -77,7 +77,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from bot.answering.llm import make_client
         from evals.judge import LLMJudge
 
-        client = make_client(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
+        client = make_client(settings.llm_base_url, reveal(settings.llm_api_key), settings.llm_timeout)
         judge = LLMJudge(client, settings.llm_model)
     if args.folds == 1 or args.folds < 0:
         raise HelpdeskError("--folds needs K >= 2")
