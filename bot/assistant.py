@@ -6,10 +6,10 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from bot.answering import Answerer, Draft
+from bot.config import AskConfig
 from bot.conversation import condense
 from bot.errors import LLMUnavailable, QuestionRejected
 from bot.evidence import CachedEmbed
@@ -29,16 +29,6 @@ from bot.support import SupportCheck, check_support
 from bot.types import Answer, Citation, Filters
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
-
-
-@dataclass
-class AskConfig:
-    """Limits and sizes of one question."""
-
-    max_question_chars: int = 4000
-    retrieve_k: int = 20
-    passages: int = 5
-    max_history_turns: int = 6
 
 
 def clean_question(question: object, limit: int) -> str:

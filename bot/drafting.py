@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
+from bot.answering.extractive import ExtractiveAnswerer
 from bot.assistant import clean_question
 from bot.citations import MARKER, cite, end_sentence, strip_bullet
+from bot.config import DraftConfig
 from bot.draft_records import Draft, InsightSection, Practice, Reference, ServiceNote
 from bot.draft_records import escape_tags as _esc
 from bot.lexical import QUESTION_WORDS, fold, proper_names, sentences, term_set, terms, words
@@ -29,7 +30,16 @@ from bot.retrieval import HybridRetriever
 from bot.safety import is_instruction
 from bot.types import Chunk, Filters
 
-__all__ = ["Draft", "InsightSection", "Practice", "Reference", "ReplyDrafter", "ServiceNote", "draft_reply"]
+__all__ = [
+    "Draft",
+    "DraftConfig",
+    "InsightSection",
+    "Practice",
+    "Reference",
+    "ReplyDrafter",
+    "ServiceNote",
+    "draft_reply",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +76,6 @@ _OFFER = re.compile(r"\b(?:offers?|offered|services?|platform|we|our|organised|r
 _DEFINES = re.compile(r"\b(?:is|are|offers?|provides?|allows?|helps?|gives?|brings?|lets?)\b", re.I)
 _OUR_VOICE = re.compile(r"\b(?:we|our|us)\b", re.I)
 _DEAD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:#[^)]*)?\)")
-
-
-@dataclass
-class DraftConfig:
-    """Sizes of a draft."""
-
-    pool_k: int = 30
-    theme_k: int = 12
-    max_sections: int = 4
-    max_practices: int = 3
-    sentences_per_practice: int = 2
-    min_topic_match: float = 0.6
-    min_passage_coverage: float = 0.2
-    relative_floor: float = 0.05
-    min_request_coverage: float = 0.3
 
 
 @dataclass
@@ -128,7 +123,7 @@ class ReplyDrafter:
         self.selector = ExtractiveAnswerer(
             embed=base.embed,
             idf=base.idf,
-            config=ExtractiveConfig(max_sentences=12, max_words=600, relative_floor=0.0),
+            config=self.config.selector,
         )
 
     # ---- evidence ---------------------------------------------------------------------------
@@ -409,7 +404,11 @@ class ReplyDrafter:
 def draft_reply(
     assistant_or_retriever: Any, request_text: str, region: str | None = None, topic: str | None = None
 ) -> Draft:
-    """Draft a helpdesk reply from an `Assistant` (uses its offline answerer) or a `HybridRetriever`."""
+    """Draft a helpdesk reply from `Components` (its drafter, sized by the settings), an `Assistant` (its
+    offline answerer, default sizes) or a `HybridRetriever`."""
+    drafter = getattr(assistant_or_retriever, "drafter", None)
+    if isinstance(drafter, ReplyDrafter):
+        return drafter.draft(request_text, region=region, topic=topic)
     retriever = getattr(assistant_or_retriever, "retriever", assistant_or_retriever)
     answerer = getattr(assistant_or_retriever, "offline", None)
     if not isinstance(answerer, ExtractiveAnswerer):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.config import AnswerabilityConfig
 from bot.evidence import FEATURES, UNKNOWN_TERM_IDF, Embed, gather, key_terms
 from bot.retrieval import LexicalIndex, Retrieval
 
@@ -65,12 +66,17 @@ class AnswerabilityModel:
 
 @dataclass
 class RefusalConfig:
-    """The answerability model (None: the shipped bot/answerability.json) and the similarity floor."""
+    """The answerability model (None: the shipped bot/answerability.json) and the similarity floor (settings)."""
 
     model: AnswerabilityModel | None = None
-    min_dense: float = 0.05
+    min_dense: float = field(default_factory=lambda: AnswerabilityConfig().min_dense)
     # the sentence embedder (the Assistant sets its cached one): used when assess() is given none
     embed: Embed | None = None
+
+    @classmethod
+    def from_settings(cls, config: AnswerabilityConfig) -> RefusalConfig:
+        """The refusal step's config from its part of the settings tree (`Settings.answerability`)."""
+        return cls(min_dense=config.min_dense)
 
     def resolved(self) -> AnswerabilityModel:
         """The model in use, loaded once."""

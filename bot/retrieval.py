@@ -19,24 +19,10 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from bot.config import RetrievalConfig
 from bot.lexical import guess_language, terms
 from bot.store_protocol import Store
 from bot.types import Chunk, DocumentRecord, Filters
-
-
-@dataclass
-class RetrievalConfig:
-    """Knobs of the ranking (defaults tuned on the dev set with `helpdesk eval`)."""
-
-    dense_k: int = 60
-    lexical_k: int = 60
-    dense_weight: float = 0.25
-    dense_weight_other_language: float = 10.0
-    max_per_doc: int = 3
-    refresh_seconds: float = 2.0
-    # top passages whose sentence vectors (stored at ingest) come with the ranking: the evidence step and
-    # the extractive answerer read the top 5, so they need not embed those sentences per question
-    sentence_passages: int = 5
 
 
 @dataclass

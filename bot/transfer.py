@@ -32,8 +32,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
+from bot.answering.extractive import ExtractiveAnswerer
 from bot.assistant import Assistant
+from bot.config import TransferConfig
 from bot.errors import QuestionRejected
 from bot.lexical import sentences
 from bot.places import Gazetteer, Place
@@ -48,23 +49,6 @@ TRANSFER = re.compile(
 )
 UNPLACED = "place not stated"
 NOT_A_COUNTRY = ("", "EU", "multiple", "Europe", "international")
-
-
-@dataclass
-class TransferConfig:
-    """Knobs of the finder (the weights are those stated in the module docstring)."""
-
-    candidates: int = 40
-    results: int = 8
-    min_relevance: float = 0.3  # a passage below this share of the best retrieval score is not considered
-    min_evidence: float = 0.6  # nor one whose best sentence scores below this share of the best sentence
-    w_retrieval: float = 0.5
-    w_evidence: float = 0.5
-    good_practice_bonus: float = 0.10
-    place_in_evidence_bonus: float = 0.05
-    unplaced_factor: float = 0.6  # a practice whose text and metadata name no place ranks lower
-    same_place_decay: float = 0.5
-    same_document_decay: float = 0.7
 
 
 @dataclass
@@ -131,7 +115,7 @@ class TransferFinder:
             embed=getattr(offline, "embed", None),
             idf=lambda t: retriever.lexical_index.idf(t),
             passage_terms=lambda chunk: retriever.lexical_index.terms_of(chunk),
-            config=ExtractiveConfig(max_sentences=2, max_words=90, relative_floor=0.8),
+            config=self.config.selector,
         )
 
     def _place(self, chunk: Chunk, cited: list[str], gazetteer: Gazetteer) -> tuple[Place | None, bool]:

@@ -21,25 +21,11 @@ import numpy as np
 from bot.answer_types import expected_type, has_type
 from bot.answering import Draft
 from bot.citations import as_sentence, cite
+from bot.config import ExtractiveConfig
 from bot.evidence import term_weights
 from bot.lexical import guess_language, sentences, term_set
 from bot.safety import is_instruction
 from bot.types import Chunk
-
-
-@dataclass
-class ExtractiveConfig:
-    """Knobs of sentence selection."""
-
-    max_sentences: int = 3
-    max_words: int = 110
-    relative_floor: float = 0.7
-    redundancy: float = 0.6
-    w_dense: float = 0.45
-    w_terms: float = 0.4
-    w_rank: float = 0.15
-    passage_focus: float = 0.5
-    w_type: float = 0.15
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config import LoaderLimits
 from bot.errors import IngestError
 
 KNOWN_FIELDS = (
@@ -20,14 +21,6 @@ KNOWN_FIELDS = (
     "source_url",
     "published",
 )
-
-
-@dataclass
-class LoaderLimits:
-    """Limits that protect the process from hostile files."""
-
-    max_file_mb: float = 50.0
-    max_pdf_pages: int = 2000
 
 
 @dataclass
