@@ -138,7 +138,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     from bot.transfer import TransferFinder, transfer_markdown
 
     comps = build_components(_settings(), use_llm=False)
-    finder = TransferFinder(comps.assistant)
+    finder = TransferFinder(comps.assistant, comps.settings.transfer)
     result = finder.find(
         _clean_arg(args.challenge) or "", _clean_arg(args.region) or "", _clean_arg(args.country) or "", k=args.k
     )

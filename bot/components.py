@@ -1,20 +1,31 @@
-"""The composition root: Settings → wired components. app.py, the CLI, the evals and the tests call it."""
+"""The composition root: Settings → wired components. app.py, the CLI, the evals and the tests call it.
+
+Only this module reads the settings tree: each component receives its own part (`settings.retrieval`, …).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.assistant import AskConfig, Assistant
+from bot.assistant import Assistant
+from bot.config import LLMAnswerConfig
+from bot.drafting import ReplyDrafter
 from bot.local_server import MODEL_ALIAS, LocalLLMServer
 from bot.models import OfflineEmbedding, load_embedder
+from bot.refusal import RefusalConfig
 from bot.retrieval import HybridRetriever
 from bot.settings import Settings, reveal
 from bot.store import ChunkStore
 from bot.store_protocol import Store
 from ingest.chunking import Chunker
-from ingest.loaders import LoaderLimits
 from ingest.pipeline import IngestPipeline
+
+if TYPE_CHECKING:  # openai is imported only when a language model is used
+    import openai
+
+    from bot.answering.llm import LLMAnswerer
 
 
 @dataclass
@@ -27,6 +38,7 @@ class Components:
     pipeline: IngestPipeline
     retriever: HybridRetriever
     assistant: Assistant
+    drafter: ReplyDrafter
     local_server: LocalLLMServer | None = None
 
     def close(self) -> None:
@@ -46,39 +58,34 @@ def build_components(
         store=store,
         embedder=embedder,
         chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
-        limits=LoaderLimits(max_file_mb=settings.max_file_mb, max_pdf_pages=settings.max_pdf_pages),
+        limits=settings.limits,
         lock_path=lock_dir / f".ingest-{settings.collection}.lock",
         batch_size=settings.embed_batch_size,
     )
-    retriever = HybridRetriever(store, embedder.get_query_embedding)
+    retriever = HybridRetriever(store, embedder.get_query_embedding, settings.retrieval)
     offline = ExtractiveAnswerer(
         embed=lambda texts: embedder.encode(texts, is_query=False),
         idf=lambda t: retriever.lexical_index.idf(t),
+        config=settings.extractive,
         passage_terms=lambda chunk: retriever.lexical_index.terms_of(chunk),
     )
     llm, local_server = None, None
     if use_llm and settings.llm_enabled:
-        from bot.answering.llm import LLMAnswerer, make_client
+        from bot.answering.llm import make_client
 
         if settings.llm == "local":
             local_server = start_local_server(settings)
             client = make_client(local_server.base_url, None, settings.llm_timeout)
-            llm = LLMAnswerer(
-                client,
-                MODEL_ALIAS,
-                max_tokens=LOCAL_MAX_TOKENS,
-                temperature=0.0,
-                passage_words=LOCAL_PASSAGE_WORDS,
-                max_passages=LOCAL_PASSAGES,
-            )
+            llm = _llm_answerer(client, MODEL_ALIAS, settings.local_llm)
         else:
             client = make_client(settings.llm_base_url, reveal(settings.llm_api_key), settings.llm_timeout)
-            llm = LLMAnswerer(client, settings.llm_model)
+            llm = _llm_answerer(client, settings.llm_model, settings.remote_llm)
     assistant = Assistant(
         retriever=retriever,
         offline=offline,
         llm=llm,
-        config=AskConfig(max_question_chars=settings.max_question_chars),
+        refusal=RefusalConfig.from_settings(settings.answerability),
+        config=settings.ask,
         # a small local model would add seconds to every follow-up: the offline rewrite condenses them
         condenser=llm if local_server is None else None,
     )
@@ -89,13 +96,23 @@ def build_components(
         pipeline=pipeline,
         retriever=retriever,
         assistant=assistant,
+        drafter=ReplyDrafter(retriever, offline, settings.drafting),
         local_server=local_server,
     )
 
 
-LOCAL_MAX_TOKENS = 160  # a short cited answer; on 2 cores each token costs ~0.1-0.2 s
-LOCAL_PASSAGE_WORDS = 60  # per passage: the answer-bearing sentences and their neighbours (prompt ≈ 80 tok/s)
-LOCAL_PASSAGES = 4  # the reranked top passages the local model reads (recall@3 is 0.97 on dev)
+def _llm_answerer(client: openai.OpenAI, model: str, config: LLMAnswerConfig) -> LLMAnswerer:
+    """An LLM answerer sized by its part of the settings (`local_llm` or `remote_llm`)."""
+    from bot.answering.llm import LLMAnswerer
+
+    return LLMAnswerer(
+        client,
+        model,
+        max_tokens=config.max_tokens,
+        temperature=config.temperature,
+        passage_words=config.passage_words,
+        max_passages=config.passages,
+    )
 
 
 def start_local_server(settings: Settings) -> LocalLLMServer:

@@ -113,7 +113,7 @@ def create_api(comps: Components) -> FastAPI:
         from bot.transfer import TransferFinder
 
         if not finder:
-            finder.append(TransferFinder(comps.assistant))
+            finder.append(TransferFinder(comps.assistant, comps.settings.transfer))
         return finder[0].find(req.challenge, req.region, req.country, k=max(1, min(req.k, 20))).to_dict()
 
     return api

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.transfer import TransferFinder
 
     comps = build_components(load_settings(), use_llm=False)
-    report = evaluate(TransferFinder(comps.assistant), load_labels(), args.k)
+    report = evaluate(TransferFinder(comps.assistant, comps.settings.transfer), load_labels(), args.k)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

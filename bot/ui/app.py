@@ -165,7 +165,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
     def make_draft(request: str, region: str | None, topic: str | None) -> tuple[Any, str]:
         request, region, topic = clean_text(request or ""), clean_text(region or ""), clean_text(topic or "")
         try:
-            draft = draft_reply(assistant, request, region=region or None, topic=topic or None)
+            draft = draft_reply(comps, request, region=region or None, topic=topic or None)
         except HelpdeskError as exc:
             return gr.update(), f"⚠️ {exc}"
         return draft.to_markdown(), draft_status(draft)
@@ -181,7 +181,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
     def api_draft(request: str, region: str = "", topic: str = "") -> str:
         request, region, topic = clean_text(request or ""), clean_text(region or ""), clean_text(topic or "")
         try:
-            return draft_reply(assistant, request, region=region or None, topic=topic or None).to_markdown()
+            return draft_reply(comps, request, region=region or None, topic=topic or None).to_markdown()
         except HelpdeskError as exc:
             return f"⚠️ {exc}"
 
@@ -191,7 +191,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
     def find_practices(challenge: str, region: str, country: str) -> tuple[str, str]:
         challenge, region, country = clean_text(challenge or ""), clean_text(region or ""), clean_text(country or "")
         if not finder:
-            finder.append(TransferFinder(assistant))
+            finder.append(TransferFinder(assistant, settings.transfer))
         try:
             result = finder[0].find(challenge, region, country)
         except HelpdeskError as exc:
