@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+from pydantic import BaseModel
+
 from bot.cli import build_parser
 from bot.settings import Settings
 from tests.conftest import ROOT
@@ -67,12 +69,26 @@ def _as_readme(value: object) -> str:
     return str(value)
 
 
+def _variables(prefix: str, model: type[BaseModel], instance: BaseModel | None = None) -> dict[str, object]:
+    """Every variable of a settings model → its default, nested groups as HELPDESK_<GROUP>__<FIELD>."""
+    out: dict[str, object] = {}
+    for field, info in model.model_fields.items():
+        value = getattr(instance, field) if instance is not None else info.get_default(call_default_factory=True)
+        name = f"{prefix}{field.upper()}"
+        if isinstance(value, BaseModel):
+            out |= _variables(f"{name}__", type(value), value)
+        else:
+            out[name] = value
+    return out
+
+
 def test_every_setting_is_in_the_readme_with_its_real_default() -> None:
     documented = _readme_settings()
-    for field, info in Settings.model_fields.items():
-        name = f"HELPDESK_{field.upper()}"
+    variables = _variables("HELPDESK_", Settings)
+    assert "HELPDESK_RETRIEVAL__DENSE_K" in variables and "HELPDESK_DRAFTING__SELECTOR__MAX_WORDS" in variables
+    for name, default in variables.items():
         assert name in documented, name
-        assert documented[name] == _as_readme(info.get_default(call_default_factory=True)), (name, documented[name])
+        assert documented[name] == _as_readme(default), (name, documented[name])
 
 
 def test_deploy_compose_matches_the_code() -> None:
