@@ -166,3 +166,13 @@ class LocalLLMConfig(LLMAnswerConfig):
     passages: int | None = Field(
         default=4, ge=1, description="the reranked top passages the model reads (recall@3 is 0.97 on dev)"
     )
+
+
+# Named presets for evaluation runs (HELPDESK_PRESET=dense-only helpdesk eval): ablations of the shipped
+# defaults, not tuned alternatives. A preset sets defaults of the groups; a variable set explicitly wins.
+# No "lexical-only": the refusal step reads the dense similarity, so without the dense search it refuses all.
+PRESETS: dict[str, dict[str, dict[str, object]]] = {
+    "dense-only": {"retrieval": {"lexical_k": 0}},
+    "one-passage-per-document": {"retrieval": {"max_per_doc": 1}},
+    "long-answers": {"extractive": {"max_sentences": 6, "max_words": 220}},
+}

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError,
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from bot.config import (
+    PRESETS,
     AnswerabilityConfig,
     AskConfig,
     DraftConfig,
@@ -33,6 +34,11 @@ EMBED_MODELS = ("use-multilingual", "minilm-int8", "e5-small")
 def _default(model: type[BaseModel], name: str) -> Any:
     """A field's default as its component model declares it (declared once, in bot/config.py)."""
     return model.model_fields[name].default
+
+
+def _describe(groups: dict[str, dict[str, object]]) -> str:
+    """`retrieval.dense_k=0`, the way a preset is documented."""
+    return ", ".join(f"{group}.{key}={value}" for group, values in groups.items() for key, value in values.items())
 
 
 class Settings(BaseSettings):
@@ -137,6 +143,13 @@ class Settings(BaseSettings):
         "[Serving](#serving-one-port-several-answering-processes)",
     )
 
+    preset: Literal[tuple(PRESETS)] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="a named preset for evaluation runs, an ablation of the defaults below: "
+        + ", ".join(f"`{name}` ({_describe(groups)})" for name, groups in PRESETS.items())
+        + "; a variable set explicitly wins over the preset",
+    )
+
     # the components' parts (bot/config.py): HELPDESK_<GROUP>__<FIELD>, e.g. HELPDESK_RETRIEVAL__DENSE_K=80
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig, description="hybrid retrieval and ranking")
     answerability: AnswerabilityConfig = Field(
@@ -153,6 +166,21 @@ class Settings(BaseSettings):
     drafting: DraftConfig = Field(default_factory=DraftConfig, description="drafted replies (staff)")
     transfer: TransferConfig = Field(default_factory=TransferConfig, description="the transfer finder")
     limits: LoaderLimits = Field(default_factory=LoaderLimits, description="ingestion limits")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """A preset's values become the groups' defaults: what the environment or the caller set wins."""
+        if not isinstance(data, dict) or data.get("preset") not in PRESETS:
+            return data  # no preset, or an unknown name the field's own check reports
+        data = dict(data)
+        for group, values in PRESETS[data["preset"]].items():
+            given = data.get(group)
+            if given is None:
+                data[group] = dict(values)
+            elif isinstance(given, dict):
+                data[group] = {**values, **given}
+        return data
 
     @model_validator(mode="after")
     def _one_value(self) -> Settings:

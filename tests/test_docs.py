@@ -22,7 +22,7 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 
 def test_cli_reference_is_generated_from_the_parser() -> None:
-    """`cog --check` re-renders every command's --help and fails on any drift (run `make docs` to fix)."""
+    """`cog --check` re-renders every command's --help and the settings tables; fails on drift (`make docs` fixes)."""
     out = subprocess.run(
         [sys.executable, "-m", "cogapp", "--check", "README.md"], cwd=ROOT, capture_output=True, text=True
     )

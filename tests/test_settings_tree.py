@@ -71,3 +71,15 @@ def test_a_bad_nested_setting_is_one_line_naming_it(
         load_settings()
     message = str(err.value)
     assert named in message and "\n" not in message and "Traceback" not in message
+
+
+def test_a_preset_sets_defaults_and_an_explicit_variable_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPDESK_PRESET", "long-answers")
+    monkeypatch.setenv("HELPDESK_EXTRACTIVE__MAX_WORDS", "50")
+    settings = load_settings()
+    assert (settings.extractive.max_sentences, settings.extractive.max_words) == (6, 50)
+    assert settings.retrieval.lexical_k == 60  # groups the preset does not name keep their defaults
+    assert load_settings(preset="dense-only").retrieval.lexical_k == 0
+    monkeypatch.setenv("HELPDESK_PRESET", "fastest")
+    with pytest.raises(SettingsInvalid, match="HELPDESK_PRESET='fastest' is not valid"):
+        load_settings()
