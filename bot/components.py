@@ -57,7 +57,7 @@ def build_components(
     pipeline = IngestPipeline(
         store=store,
         embedder=embedder,
-        chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
+        chunker=Chunker(settings.chunking),
         limits=settings.limits,
         lock_path=lock_dir / f".ingest-{settings.collection}.lock",
         batch_size=settings.embed_batch_size,

@@ -135,6 +135,13 @@ class TransferConfig(_Part):
     )
 
 
+class ChunkingConfig(_Part):
+    """How documents are cut into passages (changing it re-chunks the library on the next ingest)."""
+
+    chunk_size: int = Field(default=384, ge=16, description="chunk size in tokens")
+    chunk_overlap: int = Field(default=48, ge=0, description="chunk overlap in tokens")
+
+
 class LoaderLimits(_Part):
     """Limits that protect the process from hostile files."""
 

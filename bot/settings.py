@@ -1,7 +1,7 @@
 """The one Settings object: HELPDESK_* environment variables, an optional .env, and OPENAI_* conventions.
 
 Flat settings (HELPDESK_CHROMA_PATH, …) configure the process; nested groups (HELPDESK_RETRIEVAL__DENSE_K,
-…) are the components' parts (bot/config.py), which only `build_components` hands out. Three flat names
+…) are the components' parts (bot/config.py), which only `build_components` hands out. Five flat names
 predate the groups and stay as aliases of a nested field: each pair holds one value (see `_one_value`).
 """
 
@@ -18,6 +18,7 @@ from bot.config import (
     PRESETS,
     AnswerabilityConfig,
     AskConfig,
+    ChunkingConfig,
     DraftConfig,
     ExtractiveConfig,
     LLMAnswerConfig,
@@ -101,10 +102,18 @@ class Settings(BaseSettings):
     llm_context: int = Field(default=4096, ge=512, description="the local server's context window (tokens)")
 
     # chunking (tokens)
-    chunk_size: int = Field(default=384, ge=16, description="chunk size in tokens")
-    chunk_overlap: int = Field(default=48, ge=0, description="chunk overlap in tokens")
+    chunk_size: int = Field(
+        default=_default(ChunkingConfig, "chunk_size"),
+        ge=16,
+        description="chunk size in tokens; the same as `HELPDESK_CHUNKING__CHUNK_SIZE`",
+    )
+    chunk_overlap: int = Field(
+        default=_default(ChunkingConfig, "chunk_overlap"),
+        ge=0,
+        description="chunk overlap in tokens; the same as `HELPDESK_CHUNKING__CHUNK_OVERLAP`",
+    )
 
-    # aliases of limits.max_file_mb, limits.max_pdf_pages and ask.max_question_chars (defaults declared there)
+    # aliases of limits.*, ask.max_question_chars (and chunking.* above): the defaults are declared there
     max_file_mb: float = Field(
         default=_default(LoaderLimits, "max_file_mb"),
         gt=0,
@@ -165,6 +174,7 @@ class Settings(BaseSettings):
     local_llm: LocalLLMConfig = Field(default_factory=LocalLLMConfig, description="answers from the local model")
     drafting: DraftConfig = Field(default_factory=DraftConfig, description="drafted replies (staff)")
     transfer: TransferConfig = Field(default_factory=TransferConfig, description="the transfer finder")
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig, description="how documents are cut into passages")
     limits: LoaderLimits = Field(default_factory=LoaderLimits, description="ingestion limits")
 
     @model_validator(mode="before")
@@ -227,6 +237,8 @@ class Settings(BaseSettings):
 
 # flat name → (group, field): the older flat variables kept as aliases of a nested field
 FLAT_ALIASES = (
+    ("chunk_size", "chunking", "chunk_size"),
+    ("chunk_overlap", "chunking", "chunk_overlap"),
     ("max_file_mb", "limits", "max_file_mb"),
     ("max_pdf_pages", "limits", "max_pdf_pages"),
     ("max_question_chars", "ask", "max_question_chars"),

@@ -8,6 +8,7 @@ import re
 from llama_index.core import Document
 from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
 
+from bot.config import ChunkingConfig
 from bot.types import Chunk
 from ingest.loaders.base import LoadedDocument
 
@@ -47,7 +48,9 @@ def promote_pseudo_headings(text: str) -> str:
 class Chunker:
     """Split a LoadedDocument into Chunks of about `chunk_size` tokens."""
 
-    def __init__(self, chunk_size: int = 384, chunk_overlap: int = 48) -> None:
+    def __init__(self, config: ChunkingConfig | None = None) -> None:
+        config = config or ChunkingConfig()
+        chunk_size, chunk_overlap = config.chunk_size, config.chunk_overlap
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self._markdown = MarkdownNodeParser(include_metadata=True, include_prev_next_rel=False)

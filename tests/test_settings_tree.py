@@ -20,6 +20,7 @@ def test_nested_variables_reach_the_components(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("HELPDESK_DRAFTING__SELECTOR__MAX_SENTENCES", "4")
     monkeypatch.setenv("HELPDESK_TRANSFER__RESULTS", "2")
     monkeypatch.setenv("HELPDESK_LIMITS__MAX_PDF_PAGES", "9")
+    monkeypatch.setenv("HELPDESK_CHUNKING__CHUNK_OVERLAP", "40")
     comps = build_components(load_settings(), embedder=real_embedder, use_llm=False)
     assert comps.retriever.config.dense_k == 7
     assert comps.assistant.offline.config.max_words == 42
@@ -27,6 +28,7 @@ def test_nested_variables_reach_the_components(monkeypatch: pytest.MonkeyPatch, 
     assert comps.drafter.selector.config.max_sentences == 4
     assert comps.pipeline.limits.max_pdf_pages == 9
     assert comps.settings.max_pdf_pages == 9  # the flat alias reads the same value
+    assert comps.pipeline.chunker.chunk_overlap == comps.settings.chunk_overlap == 40
     assert comps.settings.transfer.results == 2
 
     # the Assistant gives its answerer 3 passages, not the default 5
@@ -46,7 +48,9 @@ def test_nested_variables_reach_the_components(monkeypatch: pytest.MonkeyPatch, 
 def test_flat_variables_keep_working_and_feed_the_nested_part(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELPDESK_MAX_QUESTION_CHARS", "120")
     monkeypatch.setenv("HELPDESK_MAX_FILE_MB", "3")
+    monkeypatch.setenv("HELPDESK_CHUNK_SIZE", "200")
     settings = load_settings()
+    assert settings.chunk_size == settings.chunking.chunk_size == 200
     assert settings.max_question_chars == settings.ask.max_question_chars == 120
     assert settings.max_file_mb == settings.limits.max_file_mb == 3
     monkeypatch.setenv("HELPDESK_LIMITS__MAX_FILE_MB", "4")

@@ -14,11 +14,14 @@ from collections.abc import Iterator
 import openai
 
 from bot.answering import Draft
+from bot.config import LLMAnswerConfig
 from bot.errors import LLMUnavailable
 from bot.lexical import sentences, term_set
 from bot.prompts import CONDENSE_PROMPT, NO_SUPPORT, PASSAGE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from bot.safety import neutralise_instructions
 from bot.types import Chunk
+
+_DEFAULTS = LLMAnswerConfig()  # the sizes build_components passes from Settings.remote_llm / local_llm
 
 
 def _reason(exc: Exception) -> str:
@@ -89,8 +92,8 @@ class LLMAnswerer:
         self,
         client: openai.OpenAI,
         model: str,
-        max_tokens: int = 400,
-        temperature: float = 0.1,
+        max_tokens: int = _DEFAULTS.max_tokens,
+        temperature: float = _DEFAULTS.temperature,
         passage_words: int | None = None,
         max_passages: int | None = None,
     ) -> None:
