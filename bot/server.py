@@ -10,6 +10,8 @@ import dataclasses
 import ipaddress
 import socket
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
@@ -209,20 +211,22 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def start_components(settings: Settings, stack: ExitStack) -> Components:
-    """The server's components; with HELPDESK_WORKERS ≥ 2 (and no language model) answering runs in a worker pool.
+def start_components(settings: Settings, stack: ExitStack) -> tuple[Components, Callable[[], object]]:
+    """The server's components, and a call that waits for what loads meanwhile (the models, while the UI is built).
 
-    Several processes reading one index need a Chroma server: the one at HELPDESK_CHROMA_HOST, or else
-    `chroma run` over HELPDESK_CHROMA_PATH on loopback, started here and stopped with `stack`. The workers load
-    their models while this process builds its own components (the UI's library view, drafting, transfers).
+    With HELPDESK_WORKERS ≥ 2 (and no language model) answering runs in a worker pool. Several processes reading
+    one index need a Chroma server: the one at HELPDESK_CHROMA_HOST, or else `chroma run` over
+    HELPDESK_CHROMA_PATH on loopback, started here and stopped with `stack`.
     """
     from bot.components import build_components
 
     workers = resolve_workers(settings.workers)
     if workers < 2 or settings.llm_enabled:
         comps = build_components(settings)
-        comps.assistant.warm_up()
-        return comps
+        loading = ThreadPoolExecutor(1, thread_name_prefix="helpdesk-warm-up")
+        warm_up = loading.submit(comps.assistant.warm_up)  # model loading is numpy and file reads, not the GIL
+        loading.shutdown(wait=False)
+        return comps, warm_up.result
     if not settings.server_mode:
         from bot.store_server import LoopbackChroma
 
@@ -233,8 +237,7 @@ def start_components(settings: Settings, stack: ExitStack) -> Components:
     stack.callback(pool.close)
     pool.start()
     comps = build_components(settings)  # models load lazily here: this process does not answer questions
-    pool.wait_ready()
-    return dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool))
+    return dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool)), pool.wait_ready
 
 
 def serve(settings: Settings) -> None:
@@ -244,8 +247,9 @@ def serve(settings: Settings) -> None:
     started = time.monotonic()
     sock = bind(settings.host, settings.port)
     with ExitStack() as stack:
-        comps = start_components(settings, stack)
+        comps, loaded = start_components(settings, stack)
         app = create_app(comps)
+        loaded()
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         pool = comps.assistant.pool if isinstance(comps.assistant, PooledAssistant) else None
         answering = f"{pool.size} answering workers, {comps.settings.describe_store()}" if pool else "1 process"

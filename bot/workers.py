@@ -74,13 +74,19 @@ def _build(settings: Settings) -> Any:
     return comps
 
 
-def worker_main(conn: Connection, settings: Settings) -> None:
+def worker_main(conn: Connection, settings: Settings, threads: int = 0) -> None:
     """A worker's life: build the components, say ready, then answer (question, history, filters) until told to stop.
+
+    `threads`: how many threads its models may compute with (its share of the cores).
 
     A store that cannot be reached at start does not stop the worker: it tries again on each question, and
     each question meanwhile gets the store's own clear error.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server stops us
+    if threads:
+        from bot.models import set_compute_threads
+
+        set_compute_threads(threads)
     comps = None
     with contextlib.suppress(HelpdeskError):
         comps = _build(settings)
@@ -107,6 +113,13 @@ def worker_main(conn: Connection, settings: Settings) -> None:
 
 
 # ---- the pool, in the server process -------------------------------------------------------------
+
+
+def _closed(conn: Connection) -> bool:
+    try:
+        return conn.poll(0)
+    except (EOFError, OSError):
+        return True
 
 
 @dataclass
@@ -152,7 +165,9 @@ class AnswerPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=worker_main, args=(child, self.settings), name="helpdesk-answer")
+        # the cores are shared: each worker's models compute with its share of them
+        threads = max(1, (os.cpu_count() or 1) // self.size)
+        process = self._ctx.Process(target=worker_main, args=(child, self.settings, threads), name="helpdesk-answer")
         process.daemon = True
         process.start()
         child.close()
@@ -245,7 +260,9 @@ class AnswerPool:
                 worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise HelpdeskError("Every answering worker is busy; please ask again in a moment.") from None
-            if worker.process.is_alive():
+            # an idle worker never writes: a readable pipe is its end closing, which the kernel does at once
+            # when it dies (the fork server reports the exit code a moment later)
+            if worker.process.is_alive() and not _closed(worker.conn):
                 return worker
             self._replace(worker)
 
