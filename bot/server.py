@@ -240,6 +240,18 @@ def start_components(settings: Settings, stack: ExitStack) -> tuple[Components, 
     return dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool)), pool.wait_ready
 
 
+def answer_mode_line(comps: Components) -> str:
+    """Which answerer writes the answers, and how to switch to the local model (README "The local reader")."""
+    if comps.local_server is not None:
+        return "Answers: written by the local model (HELPDESK_LLM=local), checked sentence by sentence."
+    if comps.settings.llm_enabled:
+        return f"Answers: written by the model at {comps.settings.llm_base_url or 'the OpenAI API'}, checked."
+    return (
+        "Answers: the library's own sentences, cited (offline default). For answers written by a local model: "
+        "make models && HELPDESK_LLM=local make run"
+    )
+
+
 def serve(settings: Settings) -> None:
     """Build the components and serve the UI (at /) and the JSON API (/api/...) on settings.host:port."""
     import uvicorn
@@ -258,4 +270,5 @@ def serve(settings: Settings) -> None:
             f"{answering}; ready in {time.monotonic() - started:.1f} s)",
             flush=True,
         )
+        print(answer_mode_line(comps), flush=True)
         server.run(sockets=[sock])
