@@ -142,13 +142,13 @@ class Settings(BaseSettings):
         "has no upload route: set staff users, or use `helpdesk ingest`",
     )
     workers: int = Field(
-        default=1,
+        default=0,
         ge=0,
         le=64,
-        description="processes that answer questions: `1` answers in the server process (embedded store); `N` ≥ 2 "
-        "runs N answering worker processes that share the index through a Chroma server (the app starts "
-        "`chroma run` on loopback over `HELPDESK_CHROMA_PATH` unless `HELPDESK_CHROMA_HOST` is set); `0` = one "
-        "per CPU core; with a language model answers stay in the server process. See "
+        description="processes that answer questions: `0` = one per CPU core; `1` answers in the server process "
+        "(embedded store, nothing else started); `N` ≥ 2 runs N answering worker processes that share the index "
+        "through a Chroma server (the app starts `chroma run` on loopback over `HELPDESK_CHROMA_PATH` unless "
+        "`HELPDESK_CHROMA_HOST` is set); with a language model answers stay in the server process. See "
         "[Serving](#serving-one-port-several-answering-processes)",
     )
 
