@@ -2,103 +2,95 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Metadata every chunk carries in the store (besides the text itself).
-CHUNK_FIELDS = (
-    "doc_id",
-    "version",
-    "title",
-    "doc_type",
-    "country",
-    "region",
-    "project",
-    "topics",
-    "section",
-    "page",
-    "source_url",
-    "source_path",
-    "content_hash",
-    "embed_hash",
-    "chunk_index",
-    "language",
-    "published",
-)
 
+@dataclass(kw_only=True)
+class DocumentMetadata:
+    """A document's descriptive metadata, declared once: what its front matter or sidecar may give, what every
+    chunk of it and its store record carry, and what the filters and citations read."""
 
-@dataclass
-class Chunk:
-    """One retrievable passage with its provenance."""
-
-    id: str
-    text: str
-    doc_id: str
     title: str = ""
     doc_type: str = ""
     country: str = ""
     region: str = ""
     project: str = ""
     topics: list[str] = field(default_factory=list)
+    source_url: str = ""
+    published: str = ""
+    language: str = ""
+
+    def document_metadata(self) -> dict[str, Any]:
+        """These fields as keyword arguments for another record of the same document (topics copied)."""
+        return {name: _copied(getattr(self, name)) for name in DOCUMENT_FIELDS}
+
+    def metadata_for_store(self, topic_edges: bool = False) -> dict[str, Any]:
+        """These fields as flat Chroma metadata (topics joined by "|"; chunks add edge bars for substring tests)."""
+        meta = self.document_metadata()
+        joined = "|".join(self.topics)
+        meta["topics"] = f"|{joined}|" if topic_edges and joined else joined
+        return meta
+
+    @staticmethod
+    def metadata_from_store(meta: dict[str, Any]) -> dict[str, Any]:
+        """Inverse of metadata_for_store: keyword arguments, missing fields left at their defaults."""
+        out: dict[str, Any] = {name: str(meta[name]) for name in DOCUMENT_FIELDS if meta.get(name) is not None}
+        out["topics"] = [t for t in str(meta.get("topics") or "").split("|") if t]
+        return out
+
+
+DOCUMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DocumentMetadata))
+
+
+def _copied(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
+@dataclass
+class Chunk(DocumentMetadata):
+    """One retrievable passage with its provenance (its document's metadata: DocumentMetadata)."""
+
+    id: str
+    text: str
+    doc_id: str
     section: str = ""
     page: int | None = None
-    source_url: str = ""
     source_path: str = ""
     content_hash: str = ""
     version: str = ""
     chunk_index: int = 0
-    language: str = ""
-    published: str = ""
     score: float = 0.0
 
     def to_metadata(self, embed_hash: str) -> dict[str, Any]:
         """Flat Chroma metadata (no None values, topics as a delimited string)."""
-        meta: dict[str, Any] = {
+        return self.metadata_for_store(topic_edges=True) | {
             "doc_id": self.doc_id,
             "version": self.version,
-            "title": self.title,
-            "doc_type": self.doc_type,
-            "country": self.country,
-            "region": self.region,
-            "project": self.project,
-            "topics": "|" + "|".join(self.topics) + "|" if self.topics else "",
             "section": self.section,
             "page": self.page if self.page is not None else -1,
-            "source_url": self.source_url,
             "source_path": self.source_path,
             "content_hash": self.content_hash,
             "embed_hash": embed_hash,
             "chunk_index": self.chunk_index,
-            "language": self.language,
-            "published": self.published,
         }
-        return meta
 
     @classmethod
     def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Chunk:
         """Inverse of to_metadata."""
         page = meta.get("page", -1)
-        topics = [t for t in str(meta.get("topics", "")).split("|") if t]
         return cls(
             id=chunk_id,
             text=text,
             doc_id=str(meta.get("doc_id", "")),
-            title=str(meta.get("title", "")),
-            doc_type=str(meta.get("doc_type", "")),
-            country=str(meta.get("country", "")),
-            region=str(meta.get("region", "")),
-            project=str(meta.get("project", "")),
-            topics=topics,
             section=str(meta.get("section", "")),
             page=int(page) if page is not None and int(page) >= 0 else None,
-            source_url=str(meta.get("source_url", "")),
             source_path=str(meta.get("source_path", "")),
             content_hash=str(meta.get("content_hash", "")),
             version=str(meta.get("version", "")),
             chunk_index=int(meta.get("chunk_index", 0)),
-            language=str(meta.get("language", "")),
-            published=str(meta.get("published", "")),
             score=score,
+            **DocumentMetadata.metadata_from_store(meta),
         )
 
     def embed_text(self) -> str:
@@ -108,18 +100,11 @@ class Chunk:
 
 
 @dataclass
-class DocumentRecord:
+class DocumentRecord(DocumentMetadata):
     """One document's current version in the store; its chunks carry the same `version`."""
 
     doc_id: str
     version: str
-    title: str
-    doc_type: str = ""
-    country: str = ""
-    region: str = ""
-    project: str = ""
-    topics: list[str] = field(default_factory=list)
-    source_url: str = ""
     source_path: str = ""
     source_root: str = ""
     content_hash: str = ""
@@ -129,18 +114,16 @@ class DocumentRecord:
 
     def to_metadata(self) -> dict[str, Any]:
         """Flat Chroma metadata."""
-        d = asdict(self)
-        d["topics"] = "|".join(self.topics)
-        return d
+        return asdict(self) | self.metadata_for_store()
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
         """Inverse of to_metadata."""
-        d = {k: meta.get(k) for k in cls.__dataclass_fields__ if k in meta}
-        d["topics"] = [t for t in str(meta.get("topics", "")).split("|") if t]
+        own = {f.name for f in fields(cls)} - set(DOCUMENT_FIELDS)
+        d = {k: meta[k] for k in own if meta.get(k) is not None}
         for k in ("n_chunks", "pages"):
             d[k] = int(d.get(k) or 0)
-        return cls(**d)
+        return cls(**d, **DocumentMetadata.metadata_from_store(meta))
 
 
 @dataclass

@@ -98,21 +98,13 @@ class Chunker:
                     id=f"{doc.doc_id}::{vid}::{i:05d}",
                     text=text.strip(),
                     doc_id=doc.doc_id,
-                    title=doc.title,
-                    doc_type=doc.doc_type,
-                    country=doc.country,
-                    region=doc.region,
-                    project=doc.project,
-                    topics=list(doc.topics),
                     section=section,
                     page=page,
-                    source_url=doc.source_url,
                     source_path=doc.source_path,
                     content_hash=content_hash,
                     version=version,
                     chunk_index=i,
-                    language=doc.language,
-                    published=doc.published,
+                    **doc.document_metadata(),
                 )
             )
         return [c for c in chunks if c.text]

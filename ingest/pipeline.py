@@ -246,18 +246,12 @@ class IngestPipeline:
         record = DocumentRecord(
             doc_id=doc.doc_id,
             version=p.version,
-            title=doc.title,
-            doc_type=doc.doc_type,
-            country=doc.country,
-            region=doc.region,
-            project=doc.project,
-            topics=list(doc.topics),
-            source_url=doc.source_url,
             source_path=source.rel,
             source_root=str(source.root),
             content_hash=source.content_hash,
             n_chunks=len(p.chunks),
             pages=doc.pages,
+            **doc.document_metadata(),
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         self.store.commit_document(record)

@@ -9,18 +9,10 @@ from typing import Any
 
 from bot.config import LoaderLimits
 from bot.errors import IngestError
+from bot.types import DOCUMENT_FIELDS, DocumentMetadata
 
-KNOWN_FIELDS = (
-    "id",
-    "title",
-    "doc_type",
-    "country",
-    "region",
-    "project",
-    "topics",
-    "source_url",
-    "published",
-)
+# front-matter / sidecar keys read: the document's id and its metadata (language is read on its own, below)
+KNOWN_FIELDS = ("id", *(name for name in DOCUMENT_FIELDS if name != "language"))
 
 
 @dataclass
@@ -32,23 +24,14 @@ class DocPart:
 
 
 @dataclass
-class LoadedDocument:
-    """A parsed file with its document-level metadata, before chunking."""
+class LoadedDocument(DocumentMetadata):
+    """A parsed file with its document-level metadata (DocumentMetadata), before chunking."""
 
     doc_id: str
     path: Path
     source_path: str
     format: str
-    title: str
     parts: list[DocPart]
-    doc_type: str = ""
-    country: str = ""
-    region: str = ""
-    project: str = ""
-    topics: list[str] = field(default_factory=list)
-    source_url: str = ""
-    published: str = ""
-    language: str = ""
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -181,15 +164,8 @@ def document_from_metadata(
         path=path,
         source_path=relative_source(path, root),
         format=fmt,
-        title=title or path.stem.replace("-", " ").replace("_", " "),
         parts=parts,
-        doc_type=meta.get("doc_type", ""),
-        country=meta.get("country", ""),
-        region=meta.get("region", ""),
-        project=meta.get("project", ""),
-        topics=meta.get("topics", []),
-        source_url=meta.get("source_url", ""),
-        published=meta.get("published", ""),
-        language=meta.get("language", ""),
+        title=title or path.stem.replace("-", " ").replace("_", " "),
+        **{name: meta[name] for name in DOCUMENT_FIELDS if name != "title" and name in meta},
         **extra,
     )
