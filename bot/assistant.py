@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.answering import Answerer, Draft
+from bot.citations import MARKER
 from bot.config import AskConfig
 from bot.conversation import condense
 from bot.errors import LLMUnavailable, QuestionRejected
@@ -27,8 +28,6 @@ from bot.retrieval import HybridRetriever, Retrieval
 from bot.safety import is_instruction, leaks_system_prompt
 from bot.support import SupportCheck, check_support
 from bot.types import Answer, Citation, Filters
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 def clean_question(question: object, limit: int) -> str:
@@ -60,7 +59,7 @@ def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
             order.append(n - 1)
         return f"[{order.index(n - 1) + 1}]"
 
-    cleaned = _MARKER.sub(renumber, text)
+    cleaned = MARKER.sub(renumber, text)
     cleaned = re.sub(r"(\[\d+\])(?:\1)+", r"\1", cleaned)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     return cleaned, order
@@ -75,7 +74,7 @@ def _sentence_records(support: SupportCheck, used: list[int]) -> list[dict[str, 
 
     return [
         {
-            "text": _MARKER.sub(renumber, s.text),
+            "text": MARKER.sub(renumber, s.text),
             "citation": used.index(s.passage) + 1 if s.passage is not None and s.passage in used else None,
             "support": None if s.support is None else round(s.support, 3),
             "flags": s.flags,
