@@ -1,14 +1,15 @@
 """The Gradio Blocks app: Ask, Draft a reply and Library tabs, and the named API endpoints `ask` and `draft`.
 
-Layout and events only: answers come from the Assistant, drafts from bot.drafting, files from bot.export,
-uploads and re-indexing from bot.ui.library (which calls the ingest pipeline).
+Layout and events only: what the events do is in bot/ui/handlers.py (no Gradio there, tested on its own);
+answers come from the Assistant, drafts from bot.drafting, files from bot.export, uploads and re-indexing
+from bot.ui.library (which calls the ingest pipeline). Over 300 lines because the five tabs' layout is one
+declarative `gr.Blocks` block whose components the events refer to; the Evaluate and Library handlers that
+stay here return Gradio updates for several components at once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,9 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from bot.components import Components
-from bot.drafting import draft_reply
 from bot.errors import HelpdeskError, StoreUnavailable
-from bot.export import export_files
 from bot.settings import Settings
-from bot.transfer import TransferFinder, transfer_markdown
-from bot.types import Answer, Filters
+from bot.ui import handlers
 from bot.ui.library import (
     DOCUMENT_COLUMNS,
     UPLOAD_EXTENSIONS,
@@ -33,15 +31,8 @@ from bot.ui.library import (
     reindex,
     safe_upload_name,
 )
-from bot.ui.render import (
-    answer_markdown,
-    citations_json,
-    draft_status,
-    escape_markdown_html,
-    filter_choices,
-    sources_html,
-)
-from bot.user_input import clean_text, parse_filters, parse_history
+from bot.ui.render import filter_choices, sources_html
+from bot.user_input import clean_text
 
 EXAMPLES = [
     "How did other regions use innovation vouchers to get SMEs working with universities?",
@@ -72,30 +63,9 @@ CSS = """
 DELETE_CACHE = (1800, 3600)
 
 
-def _filters(country: str | None, doc_type: str | None, topic: str | None) -> Filters | None:
-    f = Filters(
-        country=clean_text(country or "") or None,
-        doc_type=clean_text(doc_type or "") or None,
-        topic=clean_text(topic or "") or None,
-    )
-    return None if f.is_empty() else f
-
-
-def _chat(messages: Any) -> list[dict[str, str]]:
-    """The chat as the page sent it, as plain {"role", "content"} messages with cleaned text (it is echoed)."""
-    out = []
-    for m in messages if isinstance(messages, list) else []:
-        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
-            continue
-        content = m.get("content")
-        if isinstance(content, list):
-            content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-        out.append({"role": str(m["role"]), "content": clean_text(content or "")})
-    return out
-
-
-def _history(chat: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [{"role": m["role"], "content": html.unescape(m["content"])} for m in chat]
+def _kept(value: Any) -> Any:
+    """A handler's value, or Gradio's "unchanged" for None."""
+    return gr.update() if value is None else value
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
@@ -110,94 +80,33 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
     library are then served by a second, password-protected app; see bot/server.py). `library=False`
     leaves out the Library tab (uploads, re-index) even with the staff tools: see bot.server.library_mount.
     """
-    assistant, retriever, settings = comps.assistant, comps.retriever, comps.settings
+    retriever, settings = comps.retriever, comps.settings
     with_library = staff_tools if library is None else (library and staff_tools)
     retriever.refresh(force=True)
     choices = filter_choices(retriever.records)
 
-    # ---- Ask --------------------------------------------------------------------------------
+    # ---- handlers (bot/ui/handlers.py; None from them means "leave the component as it is") ----------
     def respond(
         question: str, chat: list[dict[str, Any]], country: str | None, doc_type: str | None, topic: str | None
     ) -> Iterator[tuple[Any, ...]]:
-        # cleaned before anything is echoed: a lone surrogate cannot be sent back to the page
-        question = clean_text(question) if isinstance(question, str) else ""
-        chat = _chat(chat)
-        if not question.strip():
-            yield chat, "", "⚠️ Please type a question.", gr.update()
-            return
-        history = _history(chat)
-        chat.append({"role": "user", "content": escape_markdown_html(question)})  # shown as text, never HTML
-        yield chat, "", "Searching the library…", gr.update()
-        final: Answer | None = None
-        try:
-            for partial in assistant.ask_stream(question, history, _filters(country, doc_type, topic)):
-                final = partial
-                shown = [*chat, {"role": "assistant", "content": answer_markdown(partial) or "…"}]
-                # a model's answer streams after its evidence: the passages it reads are shown at once
-                sources = sources_html(partial) if partial.citations else gr.update()
-                yield shown, "", "Writing the answer from the sources shown…", sources
-        except HelpdeskError as exc:
-            chat.append({"role": "assistant", "content": f"⚠️ {exc}"})
-            yield chat, "", f"⚠️ {exc}", gr.update()
-            return
-        assert final is not None
-        chat.append({"role": "assistant", "content": answer_markdown(final)})
-        status = {
-            "empty": "The library is empty: add documents first.",
-            "not_covered": "Not covered by the library.",
-            "caution": f"⚠ Partly covered. Answered from {len(final.citations)} source(s): check them.",
-        }.get("not_covered" if final.refused and final.outcome != "empty" else final.outcome)
-        status = status or f"Answered from {len(final.citations)} source(s)."
-        if final.notice:
-            status = f"⚠️ {final.notice}"
-        yield chat, "", status, sources_html(final)
+        for shown, status_line, sources_view in handlers.respond(comps, question, chat, country, doc_type, topic):
+            yield shown, "", status_line, _kept(sources_view)
 
     def api_ask(question: str, history_json: str = "[]", filters_json: str = "{}") -> tuple[str, str]:
-        try:
-            history = parse_history(history_json)
-            filters = parse_filters(filters_json)
-            answer = assistant.ask(clean_text(question) if isinstance(question, str) else question, history, filters)
-        except HelpdeskError as exc:
-            return f"⚠️ {exc}", "[]"
-        return answer_markdown(answer), citations_json(answer)
+        return handlers.api_ask(comps, question, history_json, filters_json)
 
-    # ---- Draft a reply ------------------------------------------------------------------------
     def make_draft(request: str, region: str | None, topic: str | None) -> tuple[Any, str]:
-        request, region, topic = clean_text(request or ""), clean_text(region or ""), clean_text(topic or "")
-        try:
-            draft = draft_reply(comps, request, region=region or None, topic=topic or None)
-        except HelpdeskError as exc:
-            return gr.update(), f"⚠️ {exc}"
-        return draft.to_markdown(), draft_status(draft)
+        text, status_line = handlers.make_draft(comps, request, region, topic)
+        return _kept(text), status_line
 
     def prepare_downloads(markdown: str, folder: str | None) -> tuple[Any, Any, str, str]:
-        markdown = clean_text(markdown or "")  # echoed into the preview
-        if not markdown.strip():
-            return gr.update(value=None), gr.update(value=None), "", folder or ""
-        folder = folder or tempfile.mkdtemp(prefix="helpdesk-draft-")
-        md_path, docx_path = export_files(markdown, folder)
-        return str(md_path), str(docx_path), markdown, folder
+        md_path, docx_path, preview_md, folder = handlers.prepare_downloads(markdown, folder)
+        return gr.update(value=md_path), gr.update(value=docx_path), preview_md, folder
 
     def api_draft(request: str, region: str = "", topic: str = "") -> str:
-        request, region, topic = clean_text(request or ""), clean_text(region or ""), clean_text(topic or "")
-        try:
-            return draft_reply(comps, request, region=region or None, topic=topic or None).to_markdown()
-        except HelpdeskError as exc:
-            return f"⚠️ {exc}"
+        return handlers.api_draft(comps, request, region, topic)
 
-    # ---- Find practices to transfer -------------------------------------------------------------
-    finder: list[TransferFinder] = []  # built on first use
-
-    def find_practices(challenge: str, region: str, country: str) -> tuple[str, str]:
-        challenge, region, country = clean_text(challenge or ""), clean_text(region or ""), clean_text(country or "")
-        if not finder:
-            finder.append(TransferFinder(assistant, settings.transfer))
-        try:
-            result = finder[0].find(challenge, region, country)
-        except HelpdeskError as exc:
-            return "", f"⚠️ {exc}"
-        status = f"{len(result.practices)} practice(s) from {len(result.regions())} place(s) other than {region}."
-        return transfer_markdown(result, escape_markdown_html), status
+    find_practices = handlers.PracticeFinder(comps).find
 
     # ---- Evaluate ---------------------------------------------------------------------------------
     def run_evaluation(
