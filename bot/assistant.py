@@ -1,4 +1,8 @@
-"""ask(): validate → condense follow-up → retrieve → decide answerability → answer → check citations → Answer."""
+"""ask(): validate → condense follow-up → retrieve → decide answerability → answer → check citations → Answer.
+
+Just over 300 lines: the one place where the steps meet (evidence, the model's stream, the support check
+and their combined outcome), each step itself living in its own module.
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,9 @@ vectors, computed at ingest so that an answer does not embed them again. A docum
 committed by upserting its record (a single-record write); chunks and sentence records of any other
 version are invisible to readers and removed by `repair()`. This keeps every document either fully old
 or fully new, even when a process is killed mid-write.
+
+Over 300 lines on purpose: it is the whole Chroma adapter behind the `Store` protocol (bot/store_protocol.py),
+so that no other module needs to know Chroma; tests/store_conformance.py holds it to the protocol.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Why not a library pool: `concurrent.futures.ProcessPoolExecutor` marks the whole
 dies (every in-flight answer fails and the pool must be rebuilt, models and all), `multiprocessing.Pool` never
 completes a task whose worker died, and pebble's pool shares one task channel guarded by a cross-process lock
 that a worker killed while holding it leaves taken. One pipe per worker needs no shared lock at all.
+Just over 300 lines because the pool, its replacement of lost workers and the Assistant stand-in that
+routes to it are one mechanism.
 """
 
 from __future__ import annotations

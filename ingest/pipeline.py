@@ -5,6 +5,9 @@ look-up, the embedder in batches of `batch_size`, and one store write per batch 
 writes, not embedding, used to dominate). A document's record switches to its new version only after all
 of its chunks (and their sentence vectors) are written, so a killed run leaves each document fully old or
 fully new; the next run's `repair()` removes what it wrote for uncommitted documents.
+
+One class of one job (a run: lock, plan, batches, commits, summary); just over 300 lines because the
+batching and the per-document commit must be read together to see the crash guarantee.
 """
 
 from __future__ import annotations
