@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.errors import IngestError
 from bot.types import DocumentRecord
 from ingest.loaders import SUPPORTED_EXTENSIONS
+from ingest.loaders.base import check_size
 from ingest.loaders.pdf import sidecar_path
 
 SIDECAR_SUFFIX = ".meta.yaml"
@@ -43,9 +44,7 @@ class Plan:
 
 def content_hash(path: Path, max_mb: float) -> str:
     """sha256 of the file (and its sidecar); refuses files over `max_mb` MiB before reading them."""
-    size = path.stat().st_size
-    if size > max_mb * 1024 * 1024:
-        raise IngestError(path, f"file is too large ({size / 2**20:.1f} MB > limit {max_mb:g} MB)")
+    check_size(path, path.stat().st_size, max_mb)
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

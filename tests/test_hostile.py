@@ -177,3 +177,21 @@ def _assert_well_formed(answer: Answer) -> None:
         assert answer.citations and markers == {c.n for c in answer.citations}
         assert all(c.chunk_id in retrieved for c in answer.citations)
     assert all(unicodedata.category(ch)[0] != "C" for ch in answer.question)
+
+
+def test_one_size_limit_in_mib_for_the_folder_and_the_upload(tmp_path: Path) -> None:
+    """The folder walk, the loader and the upload share one check: HELPDESK_MAX_FILE_MB counts MiB everywhere."""
+    from bot.errors import IngestError
+    from bot.ui.library import save_upload
+    from ingest.sources import content_hash
+
+    under = tmp_path / "under.md"  # over 10^6 bytes but under 1 MiB: accepted by every path
+    under.write_bytes(b"a" * 1_000_001)
+    over = tmp_path / "over.md"
+    over.write_bytes(b"a" * (2**20 + 60_000))
+    content_hash(under, 1.0)
+    save_upload(under, "under.md", tmp_path / "uploads", 1.0)
+    for refuse in (lambda: content_hash(over, 1.0), lambda: save_upload(over, "over.md", tmp_path / "up2", 1.0)):
+        with pytest.raises(IngestError) as err:
+            refuse()
+        assert str(err.value).endswith("file is too large (1.1 MB > limit 1 MB)")

@@ -21,6 +21,7 @@ from typing import Any
 from bot.errors import HelpdeskError, IngestError
 from bot.retrieval import HybridRetriever
 from bot.types import DocumentRecord
+from ingest.loaders.base import check_size
 from ingest.pipeline import IngestPipeline, IngestSummary
 
 UPLOADS = "uploads"
@@ -110,9 +111,7 @@ def save_upload(source: Path, original_name: str, uploads_dir: Path, max_file_mb
     name = safe_upload_name(original_name)
     if not name.lower().endswith(UPLOAD_EXTENSIONS):
         raise IngestError(name, "unsupported file type (supported: .md .txt .html .pdf)")
-    size = source.stat().st_size
-    if size > max_file_mb * 1024 * 1024:
-        raise IngestError(name, f"file is too large ({size / 1e6:.1f} MB > limit {max_file_mb:g} MB)")
+    check_size(name, source.stat().st_size, max_file_mb)
     uploads_dir.mkdir(parents=True, exist_ok=True)
     target = upload_target(uploads_dir, name)
     shutil.copyfile(source, target)

@@ -36,6 +36,12 @@ class LoadedDocument(DocumentMetadata):
     warnings: list[str] = field(default_factory=list)
 
 
+def check_size(name: str | Path, size: int, max_mb: float) -> None:
+    """The one file-size limit (MiB, as HELPDESK_MAX_FILE_MB says): IngestError naming the file when over it."""
+    if size > max_mb * 2**20:
+        raise IngestError(name, f"file is too large ({size / 2**20:.1f} MB > limit {max_mb:g} MB)")
+
+
 def default_doc_id(path: Path, root: Path) -> str:
     """A document's id when it declares none: its path relative to the ingested folder, without extension."""
     try:
@@ -61,8 +67,7 @@ def read_bytes_checked(path: Path, limits: LoaderLimits) -> bytes:
         size = path.stat().st_size
     except OSError as exc:
         raise IngestError(path, f"cannot read file ({exc.strerror or exc})") from exc
-    if size > limits.max_file_mb * 1024 * 1024:
-        raise IngestError(path, f"file is too large ({size / 2**20:.1f} MB > limit {limits.max_file_mb:g} MB)")
+    check_size(path, size, limits.max_file_mb)
     try:
         data = path.read_bytes()
     except OSError as exc:
