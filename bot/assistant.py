@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from bot.answering import Answerer, Draft
+from bot.answering import AnswerDraft, Answerer
 from bot.citations import MARKER
 from bot.config import AskConfig
 from bot.conversation import condense
@@ -211,7 +211,7 @@ class Assistant:
             return
         t0 = time.perf_counter()
         notice = ""
-        draft: Draft | None = None
+        draft: AnswerDraft | None = None
         if self.llm is not None:
             # the evidence first: the passages the model reads are shown while it writes
             provisional = [Citation.from_chunk(i + 1, c) for i, c in enumerate(passages)]
@@ -235,7 +235,7 @@ class Assistant:
                         standalone_question=standalone,
                         backend=self.llm.name,
                     )
-                draft = Draft(text=text, backend=self.llm.name, refused=NO_SUPPORT.lower() in text.lower())
+                draft = AnswerDraft(text=text, backend=self.llm.name, refused=NO_SUPPORT.lower() in text.lower())
                 if leaks_system_prompt(text) or is_instruction(text):
                     draft, notice = None, UNSAFE_LLM_NOTICE
             except LLMUnavailable as exc:

@@ -10,7 +10,7 @@ from bot.types import Chunk
 
 
 @dataclass
-class Draft:
+class AnswerDraft:
     """A back-end's raw output: text whose [n] refer to the passages it was given (1-based)."""
 
     text: str
@@ -23,7 +23,7 @@ class Answerer(Protocol):
 
     name: str
 
-    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Draft:
+    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> AnswerDraft:
         """The whole answer at once."""
         ...
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer_types import expected_type, has_type
-from bot.answering import Draft
+from bot.answering import AnswerDraft
 from bot.citations import as_sentence, cite
 from bot.config import ExtractiveConfig
 from bot.evidence import term_weights
@@ -113,13 +113,13 @@ class ExtractiveAnswerer:
             words += n_words
         return sorted(chosen, key=lambda c: (c.passage, c.position))
 
-    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Draft:
+    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> AnswerDraft:
         """A short answer of quoted sentences, each followed by its passage number."""
         chosen = self.select(question, passages)
         if not chosen:
-            return Draft(text="", refused=True, backend=self.name)
+            return AnswerDraft(text="", refused=True, backend=self.name)
         parts = [cite(as_sentence(c.text), c.passage + 1) for c in chosen]
-        return Draft(text=" ".join(parts), backend=self.name)
+        return AnswerDraft(text=" ".join(parts), backend=self.name)
 
     def stream(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Iterator[str]:
         """The extractive answer is computed at once; yield it whole."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import openai
 
-from bot.answering import Draft
+from bot.answering import AnswerDraft
 from bot.config import LLMAnswerConfig
 from bot.errors import LLMUnavailable
 from bot.lexical import sentences, term_set
@@ -133,10 +133,10 @@ class LLMAnswerer:
         except Exception as exc:  # openai errors, httpx errors, malformed JSON/SSE
             raise LLMUnavailable(_reason(exc)) from exc
 
-    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> Draft:
+    def answer(self, question: str, passages: list[Chunk], history: list[dict[str, str]]) -> AnswerDraft:
         """The whole answer (non-streaming callers)."""
         text = "".join(self.stream(question, passages, history))
-        return Draft(text=text, refused=NO_SUPPORT.lower() in text.lower(), backend=self.name)
+        return AnswerDraft(text=text, refused=NO_SUPPORT.lower() in text.lower(), backend=self.name)
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """Rewrite a follow-up into a standalone question."""
