@@ -6,11 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import frontmatter
 import pytest
 import yaml
 
 from bot.cli import main
-from evals.bench import replicate_library, set_yaml_fields
+from evals.bench_replica import replicate_library, write_replica
 from ingest.loaders import load_document
 from tests.conftest import CORPUS
 
@@ -31,11 +32,24 @@ def _small_corpus(tmp_path: Path) -> Path:
     return corpus
 
 
-def test_set_yaml_fields_replaces_multiline_values_and_adds_missing_keys() -> None:
-    block = 'id: abc\ntitle: >-\n  A long\n  folded title\ncountry: "FR"'
-    out = yaml.safe_load(set_yaml_fields(block, {"id": "abc-copy1", "title": 'A "quoted" title (copy 1)'}))
-    assert out == {"id": "abc-copy1", "title": 'A "quoted" title (copy 1)', "country": "FR"}
-    assert yaml.safe_load(set_yaml_fields("", {"id": "x", "title": "T"})) == {"id": "x", "title": "T"}
+def test_write_replica_replaces_multiline_values_and_adds_missing_keys(tmp_path: Path) -> None:
+    fields = {"id": "abc-copy1", "title": 'A "quoted" title (copy 1)'}
+    src = tmp_path / "a.md"
+    src.write_text('---\nid: abc\ntitle: >-\n  A long\n  folded title\ncountry: "FR"\n---\n\nBody text.\n')
+    write_replica(src, tmp_path / "copy1" / "a.md", fields)
+    post = frontmatter.load(tmp_path / "copy1" / "a.md")
+    assert post.metadata == {"id": "abc-copy1", "title": 'A "quoted" title (copy 1)', "country": "FR"}
+    assert post.content == "Body text."
+    (tmp_path / "b.md").write_text("No front matter.\n")
+    write_replica(tmp_path / "b.md", tmp_path / "copy1" / "b.md", {"id": "x", "title": "T"})
+    assert frontmatter.load(tmp_path / "copy1" / "b.md").metadata == {"id": "x", "title": "T"}
+    (tmp_path / "c.pdf").write_bytes(b"%PDF-1.4")  # a sidecar is created; an existing one is rewritten
+    write_replica(tmp_path / "c.pdf", tmp_path / "copy1" / "c.pdf", {"id": "x", "title": "T"})
+    assert yaml.safe_load((tmp_path / "copy1" / "c.pdf.meta.yaml").read_text()) == {"id": "x", "title": "T"}
+    (tmp_path / "c.pdf.meta.yaml").write_text("id: c\ntitle: >-\n  Folded\n  title\nyear: 2021\n")
+    write_replica(tmp_path / "c.pdf", tmp_path / "copy2" / "c.pdf", {"id": "c-copy2", "title": "Folded title (copy 2)"})
+    side = yaml.safe_load((tmp_path / "copy2" / "c.pdf.meta.yaml").read_text())
+    assert side == {"id": "c-copy2", "title": "Folded title (copy 2)", "year": 2021}
 
 
 def test_replicas_have_unique_ids_and_titles(tmp_path: Path) -> None:

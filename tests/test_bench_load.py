@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from tests.conftest import ROOT
 
-BENCH_MODULES = ["bench", "bench_common", "bench_load", "bench_query"]
+BENCH_MODULES = ["bench", "bench_common", "bench_ingest", "bench_load", "bench_query", "bench_replica", "bench_report"]
 
 
 def _bench_imports(name: str) -> set[str]:
@@ -29,7 +29,7 @@ def _bench_imports(name: str) -> set[str]:
 def test_bench_modules_import_each_other_without_a_circle() -> None:
     graph = {name: _bench_imports(name) for name in BENCH_MODULES}
     assert graph["bench_common"] == set()
-    assert "bench" not in graph["bench_query"] | graph["bench_load"]
+    assert not [name for name in BENCH_MODULES if "bench" in graph[name]]  # only the CLI imports the entry
     assert "bench_query" not in graph["bench_load"] and "bench_load" not in graph["bench_query"]
 
     def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
