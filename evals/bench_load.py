@@ -5,7 +5,8 @@ for each HELPDESK_WORKERS value given (`--workers 1,2`), so the figures sit side
 it to its first answer is reported too. Each user is a thread with its own HTTP client asking dev-set questions
 for a fixed time. An error is any non-200 reply or transport failure; cross-talk is a reply whose `question` is
 not the one that user sent. Bounded: at most 64 users and 600 s per step, and only 127.0.0.0/8, localhost or
-::1 targets.
+::1 targets. Just over 300 lines: the users, the app's start-up per worker count and the side-by-side table are
+one measurement, read together.
 """
 
 from __future__ import annotations
