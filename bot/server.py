@@ -13,18 +13,20 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from bot.components import Components
 from bot.errors import HelpdeskError, QuestionRejected, StoreUnavailable
 from bot.settings import Settings
 from bot.user_input import clean_text, parse_filters, parse_history
 from bot.workers import AnswerPool, AnswerTimeout, PooledAssistant, WorkerLost, resolve_workers
+
+if TYPE_CHECKING:  # imported by start_components: llama-index and the models take seconds to import
+    from bot.components import Components
 
 UPLOAD_ROUTES = ("/gradio_api/upload",)  # also matches /gradio_api/upload_progress
 
@@ -100,7 +102,8 @@ def create_api(comps: Components) -> FastAPI:
         pool = comps.assistant.pool if isinstance(comps.assistant, PooledAssistant) else None
         workers = len(pool.pids()) if pool is not None else 1
         llm = comps.assistant.llm is not None
-        return {"ok": True, "store": "ok", "documents": docs, "llm": llm, "workers": workers}
+        health = {"ok": True, "store": "ok", "documents": docs, "llm": llm, "workers": workers}
+        return health | ({"workers_share_models": pool.models_shared} if pool is not None else {})
 
     @api.post("/api/ask")
     def ask(req: AskRequest) -> Any:
@@ -216,28 +219,47 @@ def start_components(settings: Settings, stack: ExitStack) -> tuple[Components, 
 
     With HELPDESK_WORKERS ≥ 2 (and no language model) answering runs in a worker pool. Several processes reading
     one index need a Chroma server: the one at HELPDESK_CHROMA_HOST, or else `chroma run` over
-    HELPDESK_CHROMA_PATH on loopback, started here and stopped with `stack`.
+    HELPDESK_CHROMA_PATH on loopback, started here and stopped with `stack`. The server and the workers start
+    first, and load on the other cores while this process imports the components and the UI.
     """
-    from bot.components import build_components
-
     workers = resolve_workers(settings.workers)
     if workers < 2 or settings.llm_enabled:
+        from bot.components import build_components
+
         comps = build_components(settings)
         loading = ThreadPoolExecutor(1, thread_name_prefix="helpdesk-warm-up")
         warm_up = loading.submit(comps.assistant.warm_up)  # model loading is numpy and file reads, not the GIL
         loading.shutdown(wait=False)
         return comps, warm_up.result
+    chroma = None
     if not settings.server_mode:
         from bot.store_server import LoopbackChroma
 
-        chroma = LoopbackChroma(settings.chroma_path).start()
+        chroma = LoopbackChroma(settings.chroma_path).launch()
         stack.callback(chroma.stop)
         settings = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma.port})
     pool = AnswerPool(settings, workers)
     stack.callback(pool.close)
-    pool.start()
+
+    def start_pool() -> None:
+        if chroma is not None:
+            chroma.wait_ready()  # the workers open the store as soon as they have loaded
+        pool.start()  # waits for the fork server's preload (bot/worker_preload.py): hence this thread
+
+    starting = ThreadPoolExecutor(1, thread_name_prefix="helpdesk-workers")
+    started = starting.submit(start_pool)
+    starting.shutdown(wait=False)
+    from bot.components import build_components
+
+    if chroma is not None:
+        chroma.wait_ready()
     comps = build_components(settings)  # models load lazily here: this process does not answer questions
-    return dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool)), pool.wait_ready
+
+    def loaded() -> None:
+        started.result()
+        pool.wait_ready()
+
+    return dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool)), loaded
 
 
 def answer_mode_line(comps: Components) -> str:

@@ -45,6 +45,10 @@ class LoopbackChroma:
 
     def start(self, timeout: float = 30.0) -> LoopbackChroma:
         """Start the server and wait until it accepts connections; StoreUnavailable (with its log) if not."""
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> LoopbackChroma:
+        """Start the server process and return at once (its port is known already: see `wait_ready`)."""
         self.path.mkdir(parents=True, exist_ok=True)
         chroma = Path(sys.executable).parent / "chroma"
         with self.log_path.open("ab") as log:
@@ -56,6 +60,12 @@ class LoopbackChroma:
                 env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> LoopbackChroma:
+        """Wait until the launched server accepts connections (callable from several threads, and again)."""
+        if self.process is None:
+            raise StoreUnavailable(f"the Chroma server for {self.path} was never started")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

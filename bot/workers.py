@@ -76,6 +76,15 @@ def _build(settings: Settings) -> Any:
     return comps
 
 
+def _model_inherited(settings: Settings) -> bool:
+    """True when this worker's embedding model came loaded from the fork server (bot/worker_preload.py)."""
+    from bot.models import load_embedder
+
+    with contextlib.suppress(HelpdeskError):
+        return load_embedder(settings.embed_model, settings.embed_batch_size).loaded
+    return False
+
+
 def worker_main(conn: Connection, settings: Settings, threads: int = 0) -> None:
     """A worker's life: build the components, say ready, then answer (question, history, filters) until told to stop.
 
@@ -89,10 +98,11 @@ def worker_main(conn: Connection, settings: Settings, threads: int = 0) -> None:
         from bot.models import set_compute_threads
 
         set_compute_threads(threads)
+    shared = _model_inherited(settings)
     comps = None
     with contextlib.suppress(HelpdeskError):
         comps = _build(settings)
-    conn.send(("ready", os.getpid()))
+    conn.send(("ready", os.getpid(), shared))
     while True:
         try:
             request = conn.recv()
@@ -140,8 +150,9 @@ class AnswerPool:
     def __init__(self, settings: Settings, size: int, answer_timeout: float = ANSWER_TIMEOUT) -> None:
         # forkserver: workers start from a small clean process, never a copy of this one with its threads
         self._ctx = multiprocessing.get_context("forkserver")
-        # imported once in the fork server: each worker (and each replacement) starts without importing it again
-        self._ctx.set_forkserver_preload(["bot.components"])
+        # imported once in the fork server: each worker (and each replacement) starts with the modules and the
+        # embedding model already loaded (see bot/worker_preload.py)
+        self._ctx.set_forkserver_preload(["bot.worker_preload"])
         self.settings = settings
         self.size = size
         self.answer_timeout = answer_timeout
@@ -151,6 +162,7 @@ class AnswerPool:
         self._closed = False
         self._starting: list[_Worker] = []
         self.replaced = 0
+        self.models_shared = False  # the last worker to start inherited its embedding model (health, tests)
 
     def start(self) -> AnswerPool:
         """Start every worker (each builds its components meanwhile: see `wait_ready`)."""
@@ -181,8 +193,10 @@ class AnswerPool:
     def _await_ready(self, worker: _Worker, timeout: float) -> None:
         ready = wait([worker.conn, worker.process.sentinel], timeout)
         try:
-            ok = worker.conn in ready and worker.conn.recv()[0] == "ready"
-        except (EOFError, OSError):
+            message = worker.conn.recv() if worker.conn in ready else ()
+            ok = message[0] == "ready"
+            self.models_shared = ok and bool(message[2])
+        except (EOFError, OSError, IndexError):
             ok = False
         if not ok:
             self._discard(worker)

@@ -151,6 +151,9 @@ def test_two_workers_answer_concurrent_users_each_their_own_answer(two_worker_ap
     url, proc, expected = two_worker_app
     workers = _worker_pids(proc.pid)
     assert len(workers) == 2
+    # the workers inherited the embedding model loaded once in the fork server, and answer exactly as the
+    # in-process Assistant does (the expected answers)
+    assert httpx.get(f"{url}/api/health", timeout=10).json()["workers_share_models"] is True
     busy_before = {pid: _cpu_ticks(pid) for pid in workers}
     mismatches, errors = _ask_many(url, expected, threads=6, rounds=3)
     assert errors == [] and mismatches == []
@@ -183,7 +186,9 @@ def test_a_killed_worker_is_replaced_and_only_its_question_fails(two_worker_app)
     assert replacement and victim not in replacement
     res = httpx.post(f"{url}/api/ask", json={"question": "Who is the lead partner of ClusterFY?"}, timeout=60)
     assert res.status_code == 200 and res.json()["citations"][0]["doc_id"] == "clusterfy-project-summary"
-    assert httpx.get(f"{url}/api/health", timeout=10).json()["workers"] == 2
+    health = httpx.get(f"{url}/api/health", timeout=10).json()
+    # the replacement, too, was forked with the embedding model already loaded (bot/worker_preload.py)
+    assert health["workers"] == 2 and health["workers_share_models"] is True
 
 
 @pytest.fixture

@@ -360,16 +360,16 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
                 )
                 lib_status = gr.Markdown("", elem_id="lib-status")
                 with gr.Accordion("Coverage map: documents per topic and country", open=True, elem_id="coverage"):
-                    picture, gap_words = coverage_view(retriever.records)
+                    # drawn by the page's load event (page_view): matplotlib would add 2 s to the app's start
                     coverage_image = gr.Image(
-                        value=picture,
+                        value=None,
                         type="filepath",
                         label="Coverage map (white = no document)",
                         elem_id="coverage-map",
                         interactive=False,
                         buttons=["download"],
                     )
-                    coverage_gaps = gr.Markdown(gap_words, elem_id="coverage-gaps")
+                    coverage_gaps = gr.Markdown("Drawing the coverage map…", elem_id="coverage-gaps")
 
         # ---- events ---------------------------------------------------------------------------
         inputs = [question, chat, country, doc_type, topic]
