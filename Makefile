@@ -67,9 +67,12 @@ index: $(STAMP)
 run: $(STAMP) index
 	$(BIN)/python app.py
 
+# two pytest processes (pytest-xdist): the suite mostly waits on servers and subprocesses, so on 2 cores it
+# finishes sooner; tests on the shared eval index stay in one process (tests/conftest.py). TEST_PROCESSES=0: one.
+TEST_PROCESSES ?= 2
 test: $(STAMP) llm-server-deps llama-smoke models chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(TEST_PROCESSES) --dist loadgroup --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

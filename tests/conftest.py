@@ -192,3 +192,16 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+_EVAL_INDEX_FIXTURES = {"eval_settings", "eval_components"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs two processes), every test on the shared eval index runs in one.
+
+    The eval index is one embedded Chroma folder (EVAL_INDEX); two processes must not build it at once.
+    """
+    for item in items:
+        if _EVAL_INDEX_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("eval-index"))
