@@ -15,11 +15,12 @@ so that no other module needs to know Chroma; tests/store_conformance.py holds i
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import chromadb
@@ -193,6 +194,7 @@ class ChunkStore:
         self.description = description or name
         self.timeout = timeout  # of each request to a Chroma server (None: embedded)
         self._lock = threading.Lock()
+        self._held: dict[str, DocumentRecord] | None = None  # commits waiting for the end of commits_together()
         try:
             self._chunks = client.get_or_create_collection(
                 name,
@@ -245,13 +247,42 @@ class ChunkStore:
         return {i: DocumentRecord.from_metadata(m or {}) for i, m in zip(res["ids"], res["metadatas"], strict=True)}
 
     def commit_document(self, record: DocumentRecord) -> None:
-        """Make `record.version` the document's current version (the atomic step)."""
+        """Make `record.version` the document's current version (the atomic step); inside
+        `commits_together()` it takes effect when the block ends."""
+        if self._held is not None:
+            self._held[record.doc_id] = record
+            return
+        self._upsert_records([record])
+
+    @contextlib.contextmanager
+    def commits_together(self) -> Iterator[None]:
+        """The block's `commit_document` calls take effect together, in one write, when it ends without an
+        error (none of them otherwise).
+
+        Each document still switches in one step (a record is one row of that write), so every document stays
+        fully old or fully new; the ingest commits a batch's documents this way after writing all their chunks.
+        One upsert per document cost ~30 ms (an fsync'ed write each): 29 s of a 192 s ingest of the corpus x10.
+        """
+        if self._held is not None:  # nested: the outer block writes
+            yield
+            return
+        self._held = {}
+        try:
+            yield
+            held, self._held = self._held, None
+            self._upsert_records(list(held.values()))
+        finally:
+            self._held = None
+
+    def _upsert_records(self, records: Sequence[DocumentRecord]) -> None:
+        if not records:
+            return
         self._call(
             "committing a document",
             self._docs.upsert,
-            ids=[record.doc_id],
-            embeddings=[[1.0]],
-            metadatas=[record.to_metadata()],
+            ids=[r.doc_id for r in records],
+            embeddings=[[1.0]] * len(records),
+            metadatas=[r.to_metadata() for r in records],
         )
 
     def remove_document(self, doc_id: str) -> None:

@@ -12,6 +12,7 @@ document is always either fully old or fully new; `repair` removes what an inter
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from bot.types import Chunk, DocumentRecord, Filters, SentenceVectors
@@ -30,6 +31,11 @@ class Store(Protocol):
 
     def commit_document(self, record: DocumentRecord) -> None:
         """Make `record.version` the document's current version (the single atomic step)."""
+        ...
+
+    def commits_together(self) -> AbstractContextManager[None]:
+        """A block whose `commit_document` calls take effect together when it ends without an error (none of
+        them otherwise): one write for a batch of documents, each still switching in one step."""
         ...
 
     def remove_document(self, doc_id: str) -> None:

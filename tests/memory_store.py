@@ -6,7 +6,8 @@ that only needs some chunks to retrieve can use it instead of a temp Chroma.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -27,6 +28,7 @@ class MemoryStore:
         self._records: dict[str, DocumentRecord] = {}
         self._chunks: dict[str, tuple[Chunk, np.ndarray, str]] = {}
         self._sentences: dict[str, SentenceVectors] = {}
+        self._held: dict[str, DocumentRecord] | None = None
 
     # ---- documents ------------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -34,8 +36,25 @@ class MemoryStore:
         return {d: replace(r, topics=list(r.topics)) for d, r in self._records.items()}
 
     def commit_document(self, record: DocumentRecord) -> None:
-        """Make `record.version` the document's current version."""
-        self._records[record.doc_id] = replace(record, topics=list(record.topics))
+        """Make `record.version` the document's current version (at the end of `commits_together()`)."""
+        held = replace(record, topics=list(record.topics))
+        if self._held is not None:
+            self._held[record.doc_id] = held
+        else:
+            self._records[record.doc_id] = held
+
+    @contextlib.contextmanager
+    def commits_together(self) -> Iterator[None]:
+        """The block's commits take effect together when it ends without an error (none otherwise)."""
+        if self._held is not None:
+            yield
+            return
+        self._held = {}
+        try:
+            yield
+            self._records.update(self._held)
+        finally:
+            self._held = None
 
     def remove_document(self, doc_id: str) -> None:
         """Forget a document: its record, then its chunks and sentence rows."""

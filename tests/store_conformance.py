@@ -167,6 +167,29 @@ class StoreConformance:
         assert sorted(store.raw_chunk_versions()) == sorted((c.id, "a", "v2") for c in new_chunks)
         assert store.current_chunks() == new_chunks
 
+    def test_commits_together_take_effect_at_the_end_of_the_block_and_not_after_an_error(self, store: Store) -> None:
+        old, old_chunks = make_doc("a", "v1", n=2)
+        write(store, old_chunks, commit=old)
+        new_a, chunks_a = make_doc("a", "v2", n=2)
+        new_b, chunks_b = make_doc("b", "v1", n=1)
+        write(store, chunks_a + chunks_b)
+        with store.commits_together():
+            store.commit_document(new_a)
+            store.commit_document(new_b)
+            assert store.documents() == {"a": old}, "readers see no commit before the block ends"
+            assert {c.version for c in store.current_chunks()} == {"v1"}
+        assert store.documents() == {"a": new_a, "b": new_b}
+        assert [c.id for c in store.current_chunks()] == [c.id for c in chunks_a + chunks_b]
+
+        newer, newer_chunks = make_doc("b", "v2", n=1)
+        write(store, newer_chunks)
+        with pytest.raises(RuntimeError), store.commits_together():
+            store.commit_document(newer)
+            raise RuntimeError("the process dies before the block ends")
+        assert store.documents()["b"] == new_b, "a failed block commits nothing"
+        store.commit_document(newer)  # outside a block: at once, as before
+        assert store.documents()["b"] == newer
+
     def test_delete_chunks_touches_one_document_only(self, store: Store) -> None:
         ra, a = make_doc("a", "v1")
         rb, b = make_doc("b", "v1")
