@@ -223,9 +223,10 @@ def _quiet_broken_pipe() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `helpdesk` console script."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     import bot  # noqa: F401  (sets the offline environment first)
-    from bot.settings import settings_error_line
+    from bot.settings import invalid_settings
 
     for stream in (sys.stdout, sys.stderr):  # file names and arguments may hold undecodable bytes
         if hasattr(stream, "reconfigure"):
@@ -238,10 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     except HelpdeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValidationError as exc:  # Settings() built by a command outside this module (eval, bench)
-        if exc.title != "Settings":
+    except (ValidationError, SettingsError) as exc:  # Settings() built by a command outside this module
+        if isinstance(exc, ValidationError) and exc.title != "Settings":
             raise
-        print(f"error: {settings_error_line(exc)}", file=sys.stderr)
+        print(f"error: {invalid_settings(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return _quiet_broken_pipe()

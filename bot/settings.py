@@ -277,11 +277,15 @@ def load_settings(**overrides: object) -> Settings:
     """Settings from the environment; a bad value raises SettingsInvalid with one clear line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise SettingsInvalid(settings_error_line(exc)) from None
-    except SettingsError as exc:  # a nested group given as a whole (HELPDESK_RETRIEVAL=…) that is not JSON
-        field = re.search(r'field "(\w+)"', str(exc))
-        name = f"HELPDESK_{field.group(1).upper()}" if field else "a setting"
-        raise SettingsInvalid(
-            f"invalid setting: {name} is not valid (a group is set field by field: {name}__…)"
-        ) from None
+    except (ValidationError, SettingsError) as exc:
+        raise invalid_settings(exc) from None
+
+
+def invalid_settings(exc: ValidationError | SettingsError) -> SettingsInvalid:
+    """The one-line error for settings that could not be read (what `load_settings` raises)."""
+    if isinstance(exc, ValidationError):
+        return SettingsInvalid(settings_error_line(exc))
+    # a nested group given as a whole (HELPDESK_RETRIEVAL=…) that is not JSON
+    field = re.search(r'field "(\w+)"', str(exc))
+    name = f"HELPDESK_{field.group(1).upper()}" if field else "a setting"
+    return SettingsInvalid(f"invalid setting: {name} is not valid (a group is set field by field: {name}__…)")

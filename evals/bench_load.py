@@ -30,7 +30,7 @@ import numpy as np
 
 from bot.assistant import clean_question
 from bot.errors import HelpdeskError
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from evals.bench_common import DEFAULT_QUESTIONS, load_1m, machine_info, parse_scales
 from evals.dataset import load_questions
 
@@ -224,7 +224,7 @@ def cmd_bench_load(args: argparse.Namespace) -> int:
             results.append({"store": "external", "workers": None} | step)
     for store in [] if args.url else stores:
         with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-            store_env = build_index(Path(args.corpus or Settings().corpus_dir), Path(tmp), store, stack)
+            store_env = build_index(Path(args.corpus or load_settings().corpus_dir), Path(tmp), store, stack)
             for workers in worker_counts:
                 with ExitStack() as app_stack:
                     load_before = load_1m()

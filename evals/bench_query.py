@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.components import build_components
 from bot.errors import HelpdeskError
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from evals.bench_common import DEFAULT_QUESTIONS, machine_info, parse_scales, percentiles
 from evals.dataset import load_questions
 
@@ -91,7 +91,7 @@ def library_label(path: Path, taken: set[str]) -> str:
 
 def cmd_bench_query(args: argparse.Namespace) -> int:
     """Index each library, build its ×N stores, time the questions, write query.json and query.md."""
-    settings = Settings()
+    settings = load_settings()
     questions = load_questions(Path(args.questions))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

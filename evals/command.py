@@ -50,14 +50,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise HelpdeskError("helpdesk eval needs --questions FILE.jsonl and --out DIR")
 
     from bot.components import build_components
-    from bot.settings import Settings, reveal
+    from bot.settings import load_settings, reveal
     from evals.baseline import BM25Baseline
     from evals.dataset import load_questions
     from evals.report import write_reports
     from evals.runner import run_eval, write_results
 
     questions = load_questions(args.questions)
-    settings = Settings()
+    settings = load_settings()
     comps = build_components(settings, use_llm=args.backend != "offline")
     if args.backend != "offline" and comps.assistant.llm is None:
         raise HelpdeskError(

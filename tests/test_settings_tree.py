@@ -7,7 +7,7 @@ import pytest
 from bot.components import build_components
 from bot.errors import SettingsInvalid
 from bot.settings import load_settings
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, DEV_SET
 
 DOCS = ["clusterfy-project-summary.md", "story-voucher-schemes-implementing-innovation-vouchers.md"]
 
@@ -87,3 +87,20 @@ def test_a_preset_sets_defaults_and_an_explicit_variable_wins(monkeypatch: pytes
     monkeypatch.setenv("HELPDESK_PRESET", "fastest")
     with pytest.raises(SettingsInvalid, match="HELPDESK_PRESET='fastest' is not valid"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "command", [["eval", "--questions", str(DEV_SET), "--out", "o"], ["bench", "query", "--out", "o"]]
+)
+def test_every_command_names_a_bad_group_setting_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """The commands that read the settings themselves (evals, benches) say what `load_settings` says."""
+    from bot.cli import main
+
+    monkeypatch.setenv("HELPDESK_RETRIEVAL", "dense_k=3")
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: invalid setting: HELPDESK_RETRIEVAL is not valid (a group is set field by field: HELPDESK_RETRIEVAL__…)"
+    )
