@@ -1,13 +1,16 @@
-"""Carry out the plan: documents are committed one at a time, atomically, but embedded and written in batches.
+"""Carry out the plan: chunks stream through fixed-size store writes; each document commits when all are written.
 
-Chunks of many documents are gathered into batches of about `write_batch` chunks: one embedding-cache
-look-up, the embedder in batches of `batch_size`, and one store write per batch (per-document Chroma
-writes, not embedding, used to dominate). A document's record switches to its new version only after all
-of its chunks (and their sentence vectors) are written, so a killed run leaves each document fully old or
-fully new; the next run's `repair()` removes what it wrote for uncommitted documents.
+Documents are loaded and chunked in file order, and their chunks queued. Every `write_batch` queued chunks
+(from however many documents, a long one spanning several writes; a run's first writes are smaller) are
+embedded in calls of `batch_size` (one embedding-cache look-up), their candidate sentences in calls of
+`sentence_batch`, and both written in one store write each. Then every document whose last chunk is now
+written is committed: their records switch together, in one store write (`Store.commits_together`), so a
+document's record switches only after all of its chunks and sentence vectors are written, and a killed run
+leaves each document fully old or fully new; the next run's `repair()` removes what it wrote for
+uncommitted documents.
 
-One class of one job (a run: lock, plan, batches, commits, summary); just over 300 lines because the
-batching and the per-document commit must be read together to see the crash guarantee.
+One class of one job (a run: lock, plan, the chunk queue, commits, summary); over 300 lines because the
+queue and the per-document commit must be read together to see the crash guarantee.
 """
 
 from __future__ import annotations
@@ -88,11 +91,12 @@ def ingest_lock(lock_path: Path, wait: float = 0.0) -> Iterator[None]:
 # Bump when what is stored beside each chunk changes (every document is then rewritten by the next run;
 # chunk vectors come from the embedding cache): s1 = candidate sentences and their vectors.
 STORED_LAYOUT = "s1"
+FIRST_WRITE = 8  # chunks in a run's first store write; each next one doubles, up to `write_batch`
 
 
 @dataclass
 class _Prepared:
-    """A document loaded and chunked, waiting for its batch to be embedded and written."""
+    """A document loaded and chunked, its chunks waiting in the queue to be embedded and written."""
 
     source: SourceFile
     old: DocumentRecord | None
@@ -100,6 +104,8 @@ class _Prepared:
     doc: LoadedDocument
     version: str
     chunks: list[Chunk]
+    written: int = 0  # chunks written so far (a long document spans several store writes)
+    sentences: dict[str, list[float]] | None = None  # its sentence vectors so far, by text (shared within it)
 
 
 class IngestPipeline:
@@ -115,6 +121,7 @@ class IngestPipeline:
         batch_size: int = 32,
         write_batch: int | None = None,
         sentence_vectors: bool = True,
+        sentence_batch: int | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -122,9 +129,12 @@ class IngestPipeline:
         self.limits = limits or LoaderLimits()
         self.lock_path = lock_path
         self.batch_size = batch_size
-        # chunks gathered (across documents) before they are embedded and written in one go
-        self.write_batch = write_batch or 4 * batch_size
+        # chunks (of however many documents) embedded and written in one go: two embedder calls per store write
+        self.write_batch = write_batch or 2 * batch_size
         self.sentence_vectors = sentence_vectors
+        # sentences per embedder call: about the tokens of `batch_size` chunks (a sentence is ~1/7 of a chunk),
+        # so that the embedder's token-packed micro-batches are full rather than a short tail every 32 sentences
+        self.sentence_batch = sentence_batch or 8 * batch_size
         self._embedded = 0
 
     @property
@@ -166,7 +176,11 @@ class IngestPipeline:
         claimed = {rec.doc_id: f for f, rec in plan.keep}
         records = self.store.documents()  # read once; kept current as documents are committed
         bar = Progress(total=len(plan.load), desc="ingest", unit="file", enabled=progress)
-        pending: list[_Prepared] = []
+        queue: list[_Prepared] = []  # documents with chunks not yet written, in file order
+        queued = 0  # their chunks not yet written
+        # the first writes are small and grow to `write_batch` (8, 16, 32, ... chunks): the first documents are
+        # committed (visible, and kept by a run killed early) after seconds, not after a full batch
+        size = min(FIRST_WRITE, self.write_batch)
         try:
             for source, old in plan.load:
                 bar.set_postfix_str(source.rel[-40:])
@@ -177,12 +191,13 @@ class IngestPipeline:
                     report(f"error: {err}")
                     bar.update(1)
                     continue
-                pending.append(prepared)
-                if sum(len(p.chunks) for p in pending) >= self.write_batch:
-                    self._write(pending, records, summary, bar)
-                    pending = []
-            if pending:
-                self._write(pending, records, summary, bar)
+                queue.append(prepared)
+                queued += len(prepared.chunks)
+                while queued >= size:
+                    queued -= self._write(queue, size, records, summary, bar)
+                    size = min(2 * size, self.write_batch)
+            while queue:
+                queued -= self._write(queue, size, records, summary, bar)
         finally:
             bar.close()
         for rec in plan.remove:
@@ -222,20 +237,43 @@ class IngestPipeline:
         return _Prepared(source, old, existing, doc, version, chunks)
 
     def _write(
-        self, batch: list[_Prepared], records: dict[str, DocumentRecord], summary: IngestSummary, bar: Progress
-    ) -> None:
-        """Embed and write a batch's chunks in one go, then commit its documents one by one."""
-        chunks = [c for p in batch for c in p.chunks]
+        self,
+        queue: list[_Prepared],
+        size: int,
+        records: dict[str, DocumentRecord],
+        summary: IngestSummary,
+        bar: Progress,
+    ) -> int:
+        """Embed and write the next `size` queued chunks, commit the documents they complete, and take those off
+        the queue; return how many chunks were written."""
+        parts: list[tuple[_Prepared, int, int]] = []  # (document, first chunk, end) written now
+        room = size
+        for p in queue:
+            if room <= 0:
+                break
+            end = min(len(p.chunks), p.written + room)
+            parts.append((p, p.written, end))
+            room -= end - p.written
+        chunks = [c for p, start, end in parts for c in p.chunks[start:end]]
         vectors, hashes = self._embed(chunks)
-        rows = self._sentence_rows(batch) if self.sentence_vectors else []
+        rows = self._sentence_rows(parts) if self.sentence_vectors else []
         # atomic per document: write new chunks, commit each version, then drop its other versions.
         # Leftovers of a killed run were already deleted by repair() at the start of this run.
-        for i in range(0, len(chunks), 1000):
-            self.store.add_chunks(chunks[i : i + 1000], vectors[i : i + 1000], hashes[i : i + 1000])
+        self.store.add_chunks(chunks, vectors, hashes)
         for i in range(0, len(rows), 500):
             self.store.add_sentence_vectors(rows[i : i + 500])
-        for p in batch:
-            self._commit(p, records)
+        for p, _, end in parts:
+            p.written = end
+        done = [p for p, _, end in parts if end == len(p.chunks)]
+        queue[:] = queue[len(done) :]  # the documents completed are the queue's head
+        # every chunk and sentence of these documents is written: their records switch now, in one store write
+        # (a record is one row of it, so each document is still fully old or fully new if the process dies)
+        committed = [(p, self._record(p)) for p in done]
+        with self.store.commits_together():
+            for _, record in committed:
+                self.store.commit_document(record)
+        for p, record in committed:
+            self._drop_other_versions(p, record, records)
             summary.chunks += len(p.chunks)
             summary.warnings.extend(p.doc.warnings)
             if p.existing is None and p.old is None:
@@ -243,10 +281,11 @@ class IngestPipeline:
             else:
                 summary.updated += 1
             bar.update(1)
+        return len(chunks)
 
-    def _commit(self, p: _Prepared, records: dict[str, DocumentRecord]) -> None:
+    def _record(self, p: _Prepared) -> DocumentRecord:
         doc, source = p.doc, p.source
-        record = DocumentRecord(
+        return DocumentRecord(
             doc_id=doc.doc_id,
             version=p.version,
             source_path=source.rel,
@@ -257,19 +296,22 @@ class IngestPipeline:
             **doc.document_metadata(),
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        self.store.commit_document(record)
-        records[doc.doc_id] = record
+
+    def _drop_other_versions(self, p: _Prepared, record: DocumentRecord, records: dict[str, DocumentRecord]) -> None:
+        """After the commit: the document's other versions, and its record under an id it no longer has."""
+        doc_id = record.doc_id
+        records[doc_id] = record
         if p.existing is not None:  # a new document has no other version to drop
-            self.store.delete_chunks(doc.doc_id, except_version=p.version)
-        if p.old is not None and p.old.doc_id != doc.doc_id:
+            self.store.delete_chunks(doc_id, except_version=p.version)
+        if p.old is not None and p.old.doc_id != doc_id:
             self.store.remove_document(p.old.doc_id)
             records.pop(p.old.doc_id, None)
 
-    def _encode(self, texts: list[str]) -> list[list[float]]:
-        """Embed texts in batches of `batch_size` (counted in `embedded`)."""
+    def _encode(self, texts: list[str], per_call: int) -> list[list[float]]:
+        """Embed texts in calls of `per_call` (counted in `embedded`)."""
         out: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            part = texts[start : start + self.batch_size]
+        for start in range(0, len(texts), per_call):
+            part = texts[start : start + per_call]
             out.extend(self.embedder.encode(part).tolist())
             self._embedded += len(part)
         return out
@@ -279,24 +321,26 @@ class IngestPipeline:
         hashes = [embed_hash(self.embedder.model_name, t) for t in texts]
         cache = self.store.cached_embeddings(hashes)
         missing = [i for i, h in enumerate(hashes) if h not in cache]
-        for i, vec in zip(missing, self._encode([texts[i] for i in missing]), strict=True):
+        for i, vec in zip(missing, self._encode([texts[i] for i in missing], self.batch_size), strict=True):
             cache[hashes[i]] = vec
         return [cache[h] for h in hashes], hashes
 
-    def _sentence_rows(self, batch: list[_Prepared]) -> list[SentenceVectors]:
+    def _sentence_rows(self, parts: list[tuple[_Prepared, int, int]]) -> list[SentenceVectors]:
         """Each chunk's candidate sentences with their vectors. Vectors are shared within a document only (an
         updated document reuses its stored version's unchanged sentences), so each document costs the same
-        whichever batch it lands in."""
-        per_doc: list[tuple[_Prepared, list[tuple[Chunk, list[str]]], dict[str, list[float]]]] = []
-        missing: list[tuple[int, str]] = []
-        for p in batch:
-            known = self.store.document_sentence_vectors(p.doc.doc_id) if p.existing is not None else {}
-            chunks = [(c, candidate_sentences(c)) for c in p.chunks]
+        whichever documents share its store writes."""
+        per_part: list[tuple[_Prepared, dict[str, list[float]], list[tuple[Chunk, list[str]]]]] = []
+        missing: list[tuple[dict[str, list[float]], str]] = []
+        for p, start, end in parts:
+            if p.sentences is None:
+                p.sentences = self.store.document_sentence_vectors(p.doc.doc_id) if p.existing is not None else {}
+            known = p.sentences
+            chunks = [(c, candidate_sentences(c)) for c in p.chunks[start:end]]
             todo = dict.fromkeys(s for _, sents in chunks for s in sents if s not in known)
-            missing.extend((len(per_doc), s) for s in todo)
-            per_doc.append((p, chunks, known))
-        for (d, text), vec in zip(missing, self._encode([s for _, s in missing]), strict=True):
-            per_doc[d][2][text] = vec
+            missing.extend((known, s) for s in todo)
+            per_part.append((p, known, chunks))
+        for (known, text), vec in zip(missing, self._encode([s for _, s in missing], self.sentence_batch), strict=True):
+            known[text] = vec
         dim = self.embedder.dim
         return [
             SentenceVectors(
@@ -306,6 +350,6 @@ class IngestPipeline:
                 texts=sents,
                 vectors=np.asarray([known[s] for s in sents], dtype=np.float32).reshape(len(sents), dim),
             )
-            for p, chunks, known in per_doc
+            for p, known, chunks in per_part
             for c, sents in chunks
         ]
