@@ -131,6 +131,7 @@ def measure_ingest(job: BenchJob) -> dict[str, Any]:
         "pipeline_vs_raw": round(pipeline_cps / raw_cps, 3) if raw_cps else 0.0,
         "sentences": len(sentences),
         "raw_sentence_embed_s": round(raw_sent_s, 3),
+        "raw_sentence_embed_cpu_s": round(raw_sent_cpu_s, 2),
         # the whole embedding work (chunks and sentences) alone, against the whole pipeline
         "pipeline_vs_raw_work": round((raw_s + raw_sent_s) / summary.seconds, 3) if summary.seconds else 0.0,
         "pipeline_vs_raw_work_cpu": round((raw_cpu_s + raw_sent_cpu_s) / ingest_cpu_s, 3) if ingest_cpu_s else 0.0,
