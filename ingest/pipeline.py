@@ -259,7 +259,8 @@ class IngestPipeline:
         rows = self._sentence_rows(parts) if self.sentence_vectors else []
         # atomic per document: write new chunks, commit each version, then drop its other versions.
         # Leftovers of a killed run were already deleted by repair() at the start of this run.
-        self.store.add_chunks(chunks, vectors, hashes)
+        for i in range(0, len(chunks), 1000):  # a write_batch set above Chroma's largest batch still writes
+            self.store.add_chunks(chunks[i : i + 1000], vectors[i : i + 1000], hashes[i : i + 1000])
         for i in range(0, len(rows), 500):
             self.store.add_sentence_vectors(rows[i : i + 500])
         for p, _, end in parts:
