@@ -19,6 +19,7 @@ from bot.retrieval import HybridRetriever
 from bot.settings import Settings, reveal
 from bot.store import ChunkStore
 from bot.store_protocol import Store
+from bot.store_server import serves_own_folder, through_running_server
 from ingest.chunking import Chunker
 from ingest.pipeline import IngestPipeline
 
@@ -51,9 +52,11 @@ def build_components(
     settings: Settings, embedder: OfflineEmbedding | None = None, use_llm: bool = True, reset_index: bool = False
 ) -> Components:
     """Open the store and wire the pipeline; the embedder may be passed in (tests count its calls)."""
+    settings = through_running_server(settings)
     embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size)
     store = ChunkStore.open(settings, embedder.model_name, embedder.dim, reset=reset_index)
-    lock_dir = settings.chroma_path if not settings.server_mode else settings.chroma_path / "server-locks"
+    # one ingest at a time per index folder, whichever process writes to it (the CLI, the app's Library tab)
+    lock_dir = settings.chroma_path if serves_own_folder(settings) else settings.chroma_path / "server-locks"
     pipeline = IngestPipeline(
         store=store,
         embedder=embedder,

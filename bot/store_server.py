@@ -3,12 +3,17 @@
 Chroma's embedded client keeps its own in-memory vector index per process, so processes that share an index
 while the Library tab writes to it must go through one Chroma server. `serve` starts this one when it runs
 answering workers and no HELPDESK_CHROMA_HOST is set; it stops with the app (and with it if the app is killed).
+
+While it runs, `<index>/chroma-server.json` names its port, so that another process on this machine that opens
+the same folder (`helpdesk ingest` while `make run` serves) writes through it (`through_running_server`) instead
+of opening the folder a second time behind the server's back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -18,6 +23,9 @@ import time
 from pathlib import Path
 
 from bot.errors import StoreUnavailable
+from bot.settings import Settings
+
+SERVER_FILE = "chroma-server.json"
 
 _PR_SET_PDEATHSIG = 1
 
@@ -71,6 +79,7 @@ class LoopbackChroma:
             if self.process.poll() is not None:
                 break
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                self._announce()
                 return self
             time.sleep(0.05)
         self.stop()
@@ -79,8 +88,17 @@ class LoopbackChroma:
             "set HELPDESK_WORKERS=1 to serve from the embedded store"
         )
 
+    def _announce(self) -> None:
+        """Write <index>/chroma-server.json (atomically): this server now serves the folder."""
+        assert self.process is not None
+        tmp = self.path / f".{SERVER_FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps({"port": self.port, "pid": self.process.pid}), encoding="utf-8")
+        tmp.replace(self.path / SERVER_FILE)
+
     def stop(self) -> None:
         """Stop the server politely, then firmly."""
+        if self.process is not None and running_server(self.path) == self.port:
+            (self.path / SERVER_FILE).unlink(missing_ok=True)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -89,3 +107,35 @@ class LoopbackChroma:
                 self.process.kill()
                 self.process.wait(5)
         self.process = None
+
+
+def running_server(path: Path) -> int | None:
+    """The port of the loopback Chroma server an app runs over the index folder `path`, if one answers."""
+    try:
+        info = json.loads((path / SERVER_FILE).read_text(encoding="utf-8"))
+        port, pid = int(info["port"]), int(info["pid"])
+        os.kill(pid, 0)  # a file left by a server that died (the app was SIGKILLed) names no live process
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return port
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def through_running_server(settings: Settings) -> Settings:
+    """`settings` for an embedded index that an app serves right now: its loopback Chroma server instead.
+
+    Two processes must not open one Chroma folder at once (each keeps its own vector index in memory and writes
+    its own files), so `helpdesk ingest` run beside `make run` goes through the app's server.
+    """
+    if settings.server_mode:
+        return settings
+    port = running_server(settings.chroma_path)
+    if port is None:
+        return settings
+    print(f"{settings.chroma_path} is served by a running app: using its Chroma server (port {port})", file=sys.stderr)
+    return settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
+
+
+def serves_own_folder(settings: Settings) -> bool:
+    """The index folder is local to this machine: embedded, or behind the loopback server of an app over it."""
+    return not settings.server_mode or running_server(settings.chroma_path) == settings.chroma_port

@@ -191,6 +191,54 @@ def test_a_killed_worker_is_replaced_and_only_its_question_fails(two_worker_app)
     assert health["workers"] == 2 and health["workers_share_models"] is True
 
 
+def test_an_ingest_run_beside_the_app_writes_through_its_chroma_server(
+    two_worker_app, indexed_library, library: Path
+) -> None:
+    """`helpdesk ingest` on the folder the app serves goes through the app's Chroma server, and the app sees it."""
+    url, _, _ = two_worker_app
+    settings, _ = indexed_library
+    (library / "malta-vouchers.md").write_text(
+        "---\ntitle: Maltese innovation vouchers\ncountry: Malta\ntopics: [innovation vouchers]\n---\n\n"
+        "# Vouchers in Malta\n\nMaltese SMEs redeem innovation vouchers at the University of Malta's "
+        "testing laboratories, which invoice the agency directly.\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env |= {"HELPDESK_CHROMA_PATH": str(settings.chroma_path), "HELPDESK_COLLECTION": settings.collection}
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", "--quiet", str(library)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "is served by a running app: using its Chroma server" in run.stderr
+    assert "added 1," in run.stdout
+    res = httpx.post(f"{url}/api/ask", json={"question": "Where do Maltese SMEs redeem their vouchers?"}, timeout=60)
+    assert res.status_code == 200 and res.json()["citations"][0]["doc_id"] == "malta-vouchers"
+    assert httpx.get(f"{url}/api/health", timeout=10).json()["documents"] == len(list(library.glob("*.md")))
+
+
+def test_the_app_and_the_cli_take_one_ingest_lock_per_index_folder(
+    library: Path, real_embedder, tmp_path: Path
+) -> None:
+    """With the app's loopback Chroma server over the folder, its Library tab locks what `helpdesk ingest` locks."""
+    from bot.store_server import LoopbackChroma
+
+    index = tmp_path / "index"
+    embedded = build_components(Settings(chroma_path=index, collection="one"), embedder=real_embedder)
+    chroma = LoopbackChroma(index).start()
+    try:
+        served = Settings(chroma_path=index, collection="one", chroma_host="127.0.0.1", chroma_port=chroma.port)
+        in_app = build_components(served, embedder=real_embedder)
+        assert in_app.pipeline.lock_path == embedded.pipeline.lock_path == index / ".ingest-one.lock"
+    finally:
+        chroma.stop()
+    assert not (index / "chroma-server.json").exists()
+
+
 @pytest.fixture
 def server_pool(library: Path, real_embedder, tmp_path: Path) -> Iterator[tuple[ChromaServer, AnswerPool, str]]:
     """Two workers over a `chroma run` server holding the library, behind the JSON API served in this process."""
