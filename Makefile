@@ -67,12 +67,13 @@ index: $(STAMP)
 run: $(STAMP) index
 	$(BIN)/python app.py
 
-# two pytest processes (pytest-xdist): the suite mostly waits on servers and subprocesses, so on 2 cores it
-# finishes sooner; tests on the shared eval index stay in one process (tests/conftest.py). TEST_PROCESSES=0: one.
+# two pytest processes (pytest-xdist, a test file each at a time): the suite mostly waits on servers and
+# subprocesses, so on 2 cores it finishes sooner; the shared eval index is built by one of them while the other
+# waits (tests/conftest.py). TEST_PROCESSES=0: one process, as before.
 TEST_PROCESSES ?= 2
 test: $(STAMP) llm-server-deps llama-smoke models chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -ra -n $(TEST_PROCESSES) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -q -ra -n $(TEST_PROCESSES) --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

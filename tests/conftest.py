@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 import bot  # noqa: F401  (offline environment)
 from bot.models import OfflineEmbedding, load_embedder
@@ -143,8 +144,11 @@ def eval_settings(real_embedder: OfflineEmbedding) -> Settings:
     from bot.components import build_components
 
     settings = Settings(chroma_path=EVAL_INDEX, collection="eval")
-    comps = build_components(settings, embedder=real_embedder)
-    summary = comps.pipeline.run([CORPUS, SHARED_PDF, ADVERSARIAL], progress=False)
+    # `make test` runs two pytest processes (pytest-xdist): the second waits here until the first has built the
+    # index, then opens it complete (its own ingest run finds nothing to change)
+    with FileLock(EVAL_INDEX.parent / "test-eval-index.build.lock", timeout=1800):
+        comps = build_components(settings, embedder=real_embedder)
+        summary = comps.pipeline.run([CORPUS, SHARED_PDF, ADVERSARIAL], progress=False)
     assert summary.failed == 0, summary.errors
     return settings
 
@@ -193,15 +197,3 @@ def browser():
         yield b
         b.close()
 
-
-_EVAL_INDEX_FIXTURES = {"eval_settings", "eval_components"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist (`make test` runs two processes), every test on the shared eval index runs in one.
-
-    The eval index is one embedded Chroma folder (EVAL_INDEX); two processes must not build it at once.
-    """
-    for item in items:
-        if _EVAL_INDEX_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("eval-index"))
