@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import Stemmer
@@ -151,11 +152,18 @@ _CONFIDENT = 0.8
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
     """py3langid's model (shipped inside its wheel), restricted to LANGUAGES; loaded once, on first use."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))
-    return identifier
+    from bot.derived_cache import derived, package_version
+
+    def build() -> Any:
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        identifier.set_languages(list(LANGUAGES))
+        return identifier
+
+    source = Path(MODEL_DIR) / MODEL_FILE  # as LanguageIdentifier.from_model_file finds it
+    recipe = f"py3langid-{package_version('py3langid')}-{'-'.join(LANGUAGES)}-norm"
+    return derived("langid", source, recipe, build)
 
 
 def guess_language(text: str) -> str:

