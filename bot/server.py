@@ -6,12 +6,11 @@ The JSON API is what load tests and other programs use; the Gradio app also expo
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import socket
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from bot.deferred import LoadingComponents
 from bot.errors import HelpdeskError, QuestionRejected, StoreUnavailable
 from bot.settings import Settings
 from bot.user_input import clean_text, parse_filters, parse_history
@@ -27,6 +27,8 @@ from bot.workers import AnswerPool, AnswerTimeout, PooledAssistant, WorkerLost, 
 
 if TYPE_CHECKING:  # imported by start_components: llama-index and the models take seconds to import
     from bot.components import Components
+
+AnyComponents = Any  # Components, or LoadingComponents (the same parts, some still loading: bot/deferred.py)
 
 UPLOAD_ROUTES = ("/gradio_api/upload",)  # also matches /gradio_api/upload_progress
 
@@ -214,13 +216,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def start_components(settings: Settings, stack: ExitStack) -> tuple[Components, Callable[[], object]]:
+def start_components(settings: Settings, stack: ExitStack) -> tuple[AnyComponents, Callable[[], object]]:
     """The server's components, and a call that waits for what loads meanwhile (the models, while the UI is built).
 
     With HELPDESK_WORKERS ≥ 2 (and no language model) answering runs in a worker pool. Several processes reading
     one index need a Chroma server: the one at HELPDESK_CHROMA_HOST, or else `chroma run` over
     HELPDESK_CHROMA_PATH on loopback, started here and stopped with `stack`. The server and the workers start
-    first, and load on the other cores while this process imports the components and the UI.
+    first and load on the other core. This process's own components (LoadingComponents) load once `start()` is
+    called on them: `serve` does so once it has built the UI, and they load while the workers start.
     """
     workers = resolve_workers(settings.workers)
     if workers < 2 or settings.llm_enabled:
@@ -249,25 +252,30 @@ def start_components(settings: Settings, stack: ExitStack) -> tuple[Components, 
     starting = ThreadPoolExecutor(1, thread_name_prefix="helpdesk-workers")
     started = starting.submit(start_pool)
     starting.shutdown(wait=False)
-    from bot.components import build_components
 
-    if chroma is not None:
-        chroma.wait_ready()
-    comps = build_components(settings)  # models load lazily here: this process does not answer questions
+    def load() -> Components:
+        from bot.components import build_components
+
+        if chroma is not None:
+            chroma.wait_ready()
+        return build_components(settings)  # models load lazily here: this process does not answer questions
+
+    comps = LoadingComponents(settings, None, load)
+    comps.assistant = PooledAssistant(lambda: comps.loaded().assistant, pool)
 
     def loaded() -> None:
         started.result()
         pool.wait_ready()
 
-    return dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool)), loaded
+    return comps, loaded
 
 
-def answer_mode_line(comps: Components) -> str:
+def answer_mode_line(settings: Settings) -> str:
     """Which answerer writes the answers, and how to switch to the local model (README "The local reader")."""
-    if comps.local_server is not None:
+    if settings.llm == "local":
         return "Answers: written by the local model (HELPDESK_LLM=local), checked sentence by sentence."
-    if comps.settings.llm_enabled:
-        return f"Answers: written by the model at {comps.settings.llm_base_url or 'the OpenAI API'}, checked."
+    if settings.llm_enabled:
+        return f"Answers: written by the model at {settings.llm_base_url or 'the OpenAI API'}, checked."
     return (
         "Answers: the library's own sentences, cited (offline default). For answers written by a local model: "
         "make models && HELPDESK_LLM=local make run"
@@ -283,8 +291,14 @@ def serve(settings: Settings) -> None:
     with ExitStack() as stack:
         comps, loaded = start_components(settings, stack)
         app = create_app(comps)
-        loaded()
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        failed: list[BaseException] = []
+        if isinstance(comps, LoadingComponents):  # they load while the workers start
+            comps.when_loaded(lambda future: stop_on_error(future, server, failed))
+            comps.start()
+        loaded()
+        if failed:  # known before the banner: say it instead
+            raise failed[0]
         pool = comps.assistant.pool if isinstance(comps.assistant, PooledAssistant) else None
         answering = f"{pool.size} answering workers, {comps.settings.describe_store()}" if pool else "1 process"
         print(
@@ -292,5 +306,15 @@ def serve(settings: Settings) -> None:
             f"{answering}; ready in {time.monotonic() - started:.1f} s)",
             flush=True,
         )
-        print(answer_mode_line(comps), flush=True)
+        print(answer_mode_line(comps.settings), flush=True)
         server.run(sockets=[sock])
+        if failed:
+            raise failed[0]
+
+
+def stop_on_error(future: Future[Any], server: Any, failed: list[BaseException]) -> None:
+    """When the server's own components could not load (a store that does not open), stop serving with the error."""
+    exc = future.exception()
+    if exc is not None:
+        failed.append(exc)
+        server.should_exit = True

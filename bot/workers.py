@@ -23,7 +23,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -301,20 +301,20 @@ class AnswerPool:
 
 
 class PooledAssistant:
-    """The Assistant, with `ask` (and `ask_stream` for the offline answer) done by the worker pool.
+    """The Assistant, with `ask` and `ask_stream` done by the worker pool.
 
     Everything else (retriever, config, drafting's and the transfer finder's use of it) is the server's own
-    Assistant. With a language model, `ask_stream` stays in this process: the model runs in its own process
-    (llama.cpp's server) or elsewhere, so this side mostly waits on the network, and the UI can show the text
-    as it streams in.
+    Assistant, `local()`: it may still be loading while the pool already answers (bot/deferred.py). The server
+    pools answering only when no language model answers (bot.server.start_components): a model's answer is
+    written in the model's own process, and streams to the UI from the server's Assistant.
     """
 
-    def __init__(self, local: Any, pool: AnswerPool) -> None:
+    def __init__(self, local: Callable[[], Any], pool: AnswerPool) -> None:
         self.local = local
         self.pool = pool
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.local, name)
+        return getattr(self.local(), name)
 
     def ask(
         self,
@@ -323,9 +323,7 @@ class PooledAssistant:
         filters: Filters | None = None,
         exclude: frozenset[str] = frozenset(),
     ) -> Answer:
-        """Answer in a worker process (in this process when a language model answers)."""
-        if self.local.llm is not None:
-            return self.local.ask(question, history, filters, exclude=exclude)
+        """Answer in a worker process."""
         return self.pool.ask(question, history, filters, exclude)
 
     def ask_stream(
@@ -335,8 +333,5 @@ class PooledAssistant:
         filters: Filters | None = None,
         exclude: frozenset[str] = frozenset(),
     ) -> Iterator[Answer]:
-        """The offline answer comes whole (one item, from a worker); a model's answer streams from here."""
-        if self.local.llm is not None:
-            yield from self.local.ask_stream(question, history, filters, exclude=exclude)
-            return
+        """The offline answer comes whole: one item, from a worker."""
         yield self.pool.ask(question, history, filters, exclude)

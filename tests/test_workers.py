@@ -170,7 +170,7 @@ def test_a_killed_worker_is_replaced_and_only_its_question_fails(two_worker_app)
     url, proc, expected = two_worker_app
     victim, survivor = _worker_pids(proc.pid)
     results: dict[str, tuple[list[str], list[dict]]] = {}
-    asking = threading.Thread(target=lambda: results.update(run=_ask_many(url, expected, threads=2, rounds=4)))
+    asking = threading.Thread(target=lambda: results.update(run=_ask_many(url, expected, threads=2, rounds=10)))
     asking.start()
     time.sleep(1.0)
     os.kill(victim, signal.SIGKILL)
@@ -181,11 +181,13 @@ def test_a_killed_worker_is_replaced_and_only_its_question_fails(two_worker_app)
     assert len(errors) <= 1, errors
     for err in errors:
         assert err["status"] == 503 and "stopped unexpectedly" in err["error"] and "Traceback" not in err["error"]
+    # answered (by the survivor or the replacement); a worker killed while idle is replaced when a question finds it
+    res = httpx.post(f"{url}/api/ask", json={"question": "Who is the lead partner of ClusterFY?"}, timeout=60)
+    assert res.status_code == 200 and res.json()["citations"][0]["doc_id"] == "clusterfy-project-summary"
+    _wait(lambda: victim not in _worker_pids(proc.pid), 30, "the killed worker to be reaped")
     _wait(lambda: len(_worker_pids(proc.pid)) == 2, 120, "a replacement worker")
     replacement = set(_worker_pids(proc.pid)) - {survivor}
     assert replacement and victim not in replacement
-    res = httpx.post(f"{url}/api/ask", json={"question": "Who is the lead partner of ClusterFY?"}, timeout=60)
-    assert res.status_code == 200 and res.json()["citations"][0]["doc_id"] == "clusterfy-project-summary"
     health = httpx.get(f"{url}/api/health", timeout=10).json()
     # the replacement, too, was forked with the embedding model already loaded (bot/worker_preload.py)
     assert health["workers"] == 2 and health["workers_share_models"] is True
@@ -249,7 +251,8 @@ def server_pool(library: Path, real_embedder, tmp_path: Path) -> Iterator[tuple[
     comps = build_components(settings, embedder=real_embedder, use_llm=False)
     assert comps.pipeline.run([library], progress=False).failed == 0
     pool = AnswerPool(settings, 2, answer_timeout=20).start().wait_ready()
-    comps = dataclasses.replace(comps, assistant=PooledAssistant(comps.assistant, pool))
+    local = comps.assistant
+    comps = dataclasses.replace(comps, assistant=PooledAssistant(lambda: local, pool))
     port = free_port()
     server = serve_in_thread(create_app(comps, with_ui=False), port)
     try:
@@ -320,3 +323,41 @@ def test_an_unreachable_store_is_a_sentence_and_answers_resume(server_pool) -> N
         time.sleep(1)
     assert res.status_code == 200, res.text
     assert len(pool.pids()) == 2  # the workers lived through it
+
+
+def test_the_served_page_fills_its_filters_and_library_from_the_index(two_worker_app, browser) -> None:
+    """The page is built before the server's own components load (bot/deferred.py); its load event fills it."""
+    url, _, _ = two_worker_app
+    documents = httpx.get(f"{url}/api/health", timeout=30).json()["documents"]
+    page = browser.new_page()
+    try:
+        page.goto(url)
+        page.locator("#f-country input").click()
+        page.locator('[role="option"]').first.wait_for(timeout=30_000)
+        assert page.locator('[role="option"]').count() >= 2
+        page.get_by_role("tab", name="Library").click()
+        stats = "(document.querySelector('#lib-stats')?.innerText || '')"
+        page.wait_for_function(f"() => {stats}.trim().startsWith('{documents} documents')", timeout=30_000)
+    finally:
+        page.close()
+
+
+def test_an_index_of_another_embedding_model_stops_the_app_with_one_line(indexed_library, tmp_path: Path) -> None:
+    """The server's own components load behind the page: a store they cannot open still stops the app, named."""
+    settings, _ = indexed_library
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env |= {
+        "HELPDESK_WORKERS": "2",
+        "HELPDESK_PORT": str(free_port()),
+        "HELPDESK_CHROMA_PATH": str(settings.chroma_path),
+        "HELPDESK_COLLECTION": settings.collection,
+        "HELPDESK_EMBED_MODEL": "minilm-int8",
+        "HELPDESK_LLM": "offline",
+    }
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
+    assert res.returncode == 2, res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("error: ") and "minilm-int8" in lines[-1] and "use-multilingual" in lines[-1]
+    assert "Traceback" not in res.stderr

@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from bot.components import Components
 from bot.errors import HelpdeskError, StoreUnavailable
 from bot.settings import Settings
 from bot.ui import handlers
@@ -33,6 +32,9 @@ from bot.ui.library import (
 )
 from bot.ui.render import filter_choices, sources_html
 from bot.user_input import clean_text
+
+if TYPE_CHECKING:  # the server builds this page before it imports llama-index (bot/deferred.py)
+    from bot.components import Components
 
 EXAMPLES = [
     "How did other regions use innovation vouchers to get SMEs working with universities?",
@@ -80,10 +82,11 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
     library are then served by a second, password-protected app; see bot/server.py). `library=False`
     leaves out the Library tab (uploads, re-index) even with the staff tools: see bot.server.library_mount.
     """
-    retriever, settings = comps.retriever, comps.settings
+    settings = comps.settings
     with_library = staff_tools if library is None else (library and staff_tools)
-    retriever.refresh(force=True)
-    choices = filter_choices(retriever.records)
+    # nothing is read from the index here: the page's load event (page_view) fills the filters, the table and
+    # the map, so the server can build this page while its own components still load (bot/deferred.py)
+    choices = filter_choices({})
 
     # ---- handlers (bot/ui/handlers.py; None from them means "leave the component as it is") ----------
     def respond(
@@ -153,7 +156,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
 
     # ---- Library ------------------------------------------------------------------------------
     def library_view(query: str = "") -> tuple[Any, ...]:
-        records = retriever.records
+        records = comps.retriever.records
         c = filter_choices(records)
         return (
             gr.update(value=document_rows(records, query)),
@@ -167,6 +170,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
 
     def page_view(query: str = "") -> dict[Any, Any]:
         """What the page shows from the index, fresh at every page load (uploads and other processes ingest)."""
+        retriever = comps.retriever
         records = retriever.records
         with contextlib.suppress(StoreUnavailable):  # the page still loads; questions say the store is down
             current = comps.store.documents()  # one small read, not throttled like the retriever's own check
@@ -199,7 +203,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         yield f"Adding {names} to the library…", *library_view(query), gr.update()
         report = ingest_uploads(
             comps.pipeline,
-            retriever,
+            comps.retriever,
             [(p, p.name) for p in paths],
             settings.corpus_dir,
             settings.max_file_mb,
@@ -213,7 +217,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008  (how Gradio attaches a progress bar)
     ) -> Iterator[tuple[Any, ...]]:
         yield f"Re-indexing {settings.corpus_dir}…", *library_view(query)
-        report = reindex(comps.pipeline, retriever, settings.corpus_dir, progress=True)
+        report = reindex(comps.pipeline, comps.retriever, settings.corpus_dir, progress=True)
         yield report.markdown(), *library_view(query)
 
     # ---- layout -------------------------------------------------------------------------------
@@ -334,7 +338,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
 
         if with_library:
             with gr.Tab("Library", id="library-tab", elem_id="library-tab"):
-                stats = gr.Markdown(library_stats(retriever.records), elem_id="lib-stats")
+                stats = gr.Markdown("Reading the library…", elem_id="lib-stats")
                 with gr.Row():
                     search = gr.Textbox(
                         label="Search documents",
@@ -344,7 +348,7 @@ def build_app(comps: Components, staff_tools: bool = True, library: bool | None 
                     )
                     reindex_button = gr.Button(f"Re-index {settings.corpus_dir.name}/", elem_id="reindex", scale=1)
                 table = gr.Dataframe(
-                    value=document_rows(retriever.records),
+                    value=document_rows({}),
                     headers=DOCUMENT_COLUMNS,
                     elem_id="lib-table",
                     interactive=False,

@@ -9,9 +9,8 @@ from __future__ import annotations
 import html
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.components import Components
 from bot.drafting import draft_reply
 from bot.errors import HelpdeskError
 from bot.export import export_files
@@ -19,6 +18,9 @@ from bot.transfer import TransferFinder, transfer_markdown
 from bot.types import Answer, Filters
 from bot.ui.render import answer_markdown, citations_json, draft_status, escape_markdown_html, sources_html
 from bot.user_input import clean_text, parse_filters, parse_history
+
+if TYPE_CHECKING:  # the server builds the UI before it imports llama-index (bot/deferred.py)
+    from bot.components import Components
 
 ASK_STATUS = {
     "empty": "The library is empty: add documents first.",

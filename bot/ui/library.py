@@ -16,13 +16,14 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import HelpdeskError, IngestError
-from bot.retrieval import HybridRetriever
 from bot.types import DocumentRecord
-from ingest.loaders.base import check_size
-from ingest.pipeline import IngestPipeline, IngestSummary
+
+if TYPE_CHECKING:  # the server builds the UI before it imports llama-index (bot/deferred.py)
+    from bot.retrieval import HybridRetriever
+    from ingest.pipeline import IngestPipeline, IngestSummary
 
 UPLOADS = "uploads"
 UPLOAD_EXTENSIONS = (".md", ".txt", ".html", ".htm", ".pdf")
@@ -111,6 +112,8 @@ def save_upload(source: Path, original_name: str, uploads_dir: Path, max_file_mb
     name = safe_upload_name(original_name)
     if not name.lower().endswith(UPLOAD_EXTENSIONS):
         raise IngestError(name, "unsupported file type (supported: .md .txt .html .pdf)")
+    from ingest.loaders.base import check_size
+
     check_size(name, source.stat().st_size, max_file_mb)
     uploads_dir.mkdir(parents=True, exist_ok=True)
     target = upload_target(uploads_dir, name)
