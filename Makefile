@@ -60,9 +60,10 @@ chromium:
 	  echo "installing Debian chromium (browser tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-# a bad file is reported (one line each) but must not keep the app from serving the rest
+# a bad file is reported (one line each) but must not keep the app from serving the rest; --if-changed: an
+# unchanged corpus/ is seen from the note of the last complete ingest (ingest/sync_stamp.py) in 0.5 s, not 3.5 s
 index: $(STAMP)
-	$(BIN)/helpdesk ingest || echo "make: some files could not be ingested (see the lines above); serving the rest"
+	$(BIN)/helpdesk ingest --if-changed || echo "make: some files could not be ingested (see the lines above); serving the rest"
 
 run: $(STAMP) index
 	$(BIN)/python app.py

@@ -22,11 +22,22 @@ def _settings():
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Ingest files/folders (default: the corpus folder) incrementally."""
-    from bot.components import build_components
+    from bot.derived_cache import package_version
+    from bot.store_server import ingest_lock_path, serves_own_folder, through_running_server
+    from ingest import sync_stamp
 
     settings = _settings()
-    comps = build_components(settings, use_llm=False, reset_index=args.reset)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    # the note of the last complete ingest (ingest/sync_stamp.py): only for an index folder this machine owns
+    served = through_running_server(settings)
+    note = sync_stamp.stamp_path(ingest_lock_path(served)) if serves_own_folder(served) else None
+    digest, files = sync_stamp.fingerprint(paths, settings.model_dump_json(), package_version("policy-helpdesk"))
+    if args.if_changed and not args.reset and note is not None and sync_stamp.unchanged(note, digest):
+        print(f"unchanged since the last complete ingest ({files} files): nothing to do")
+        return 0
+    from bot.components import build_components
+
+    comps = build_components(settings, use_llm=False, reset_index=args.reset)
     summary = comps.pipeline.run(
         paths,
         reset=args.reset,
@@ -34,6 +45,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report=lambda msg: tqdm.write(msg, file=sys.stderr),
         lock_wait=args.wait,
     )
+    if note is not None and not summary.failed:
+        sync_stamp.write(note, digest, files)
     print(summary.line())
     return 1 if summary.failed else 0
 
@@ -167,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="drop the index first and rebuild it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another ingest to finish")
+    p.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="do nothing when no file changed since the last complete ingest of the same folders (make run)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("status", help="documents, chunks, model and store of the index")

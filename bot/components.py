@@ -19,7 +19,7 @@ from bot.retrieval import HybridRetriever
 from bot.settings import Settings, reveal
 from bot.store import ChunkStore
 from bot.store_protocol import Store
-from bot.store_server import serves_own_folder, through_running_server
+from bot.store_server import ingest_lock_path, through_running_server
 from ingest.chunking import Chunker
 from ingest.pipeline import IngestPipeline
 
@@ -55,14 +55,13 @@ def build_components(
     settings = through_running_server(settings)
     embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size)
     store = ChunkStore.open(settings, embedder.model_name, embedder.dim, reset=reset_index)
-    # one ingest at a time per index folder, whichever process writes to it (the CLI, the app's Library tab)
-    lock_dir = settings.chroma_path if serves_own_folder(settings) else settings.chroma_path / "server-locks"
     pipeline = IngestPipeline(
         store=store,
         embedder=embedder,
         chunker=Chunker(settings.chunking),
         limits=settings.limits,
-        lock_path=lock_dir / f".ingest-{settings.collection}.lock",
+        # one ingest at a time per index folder, whichever process writes to it (the CLI, the app's Library tab)
+        lock_path=ingest_lock_path(settings),
         batch_size=settings.embed_batch_size,
     )
     retriever = HybridRetriever(store, embedder.get_query_embedding, settings.retrieval)

@@ -152,3 +152,12 @@ def through_running_server(settings: Settings) -> Settings:
 def serves_own_folder(settings: Settings) -> bool:
     """The index folder is local to this machine: embedded, or behind the loopback server of an app over it."""
     return not settings.server_mode or running_server(settings.chroma_path) == settings.chroma_port
+
+
+def ingest_lock_path(settings: Settings) -> Path:
+    """The one ingest lock of an index (per folder and collection), whichever process writes to it.
+
+    `settings` as `through_running_server` left them: a folder served by a running app is still this machine's.
+    """
+    lock_dir = settings.chroma_path if serves_own_folder(settings) else settings.chroma_path / "server-locks"
+    return lock_dir / f".ingest-{settings.collection}.lock"

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from bot.components import build_components
 from bot.errors import HelpdeskError
 from bot.settings import Settings, load_settings
 from evals.bench_common import DEFAULT_QUESTIONS, machine_info, parse_scales, percentiles
@@ -29,6 +28,8 @@ from evals.dataset import load_questions
 
 def replicate_store(base_settings: Settings, target: Settings, copies: int) -> tuple[int, int, float]:
     """Write `copies` replicas of the base index's current chunks (reused embeddings) into `target`."""
+    from bot.components import build_components
+
     start = time.perf_counter()
     base = build_components(base_settings).store
     records = base.documents()
@@ -57,6 +58,8 @@ def replicate_store(base_settings: Settings, target: Settings, copies: int) -> t
 
 def measure(settings: Settings, questions: list, repeats: int) -> dict[str, Any]:
     """Ask every question `repeats` times (after a warm-up) and collect per-stage timings."""
+    from bot.components import build_components
+
     comps = build_components(settings, use_llm=False)
     comps.assistant.warm_up()
     stages: dict[str, list[float]] = {"embed": [], "retrieval": [], "answer": [], "end_to_end": [], "cpu": []}
@@ -91,6 +94,8 @@ def library_label(path: Path, taken: set[str]) -> str:
 
 def cmd_bench_query(args: argparse.Namespace) -> int:
     """Index each library, build its ×N stores, time the questions, write query.json and query.md."""
+    from bot.components import build_components  # here, not at import: every `helpdesk` command builds this parser
+
     settings = load_settings()
     questions = load_questions(Path(args.questions))
     out = Path(args.out)

@@ -36,6 +36,7 @@ from ingest.loaders import LoaderLimits, load_document
 from ingest.loaders.base import LoadedDocument
 from ingest.progress import Progress
 from ingest.sources import Plan, SourceFile, make_plan, version_of
+from ingest.sync_stamp import forget, stamp_path
 
 
 @dataclass
@@ -164,6 +165,8 @@ class IngestPipeline:
         start = time.perf_counter()
         summary = IngestSummary()
         self._embedded = 0
+        if self.lock_path is not None:
+            forget(stamp_path(self.lock_path))  # the index may change now: `ingest --if-changed` checks it again
         if reset:
             self.store.reset()
         summary.repaired = self.store.repair()
