@@ -11,7 +11,16 @@ import pytest
 from bot.cli import main
 from tests.conftest import ROOT
 
-BENCH_MODULES = ["bench", "bench_common", "bench_ingest", "bench_load", "bench_query", "bench_replica", "bench_report"]
+BENCH_MODULES = [
+    "bench",
+    "bench_common",
+    "bench_ingest",
+    "bench_load",
+    "bench_query",
+    "bench_replica",
+    "bench_report",
+    "bench_start",
+]
 
 
 def _bench_imports(name: str) -> set[str]:
@@ -57,3 +66,24 @@ def test_bench_load_reports_one_and_two_workers_side_by_side(library: Path, tmp_
     text = (out / "load.md").read_text()
     assert "1 worker(s): answers/s, p95 ms | 2 worker(s): answers/s, p95 ms" in text
     assert "first answer after" in text and report["machine"]["cpu_model"] in text
+
+
+def test_bench_start_times_make_run_on_an_existing_index(library: Path, tmp_path: Path, monkeypatch) -> None:
+    index = tmp_path / "index"
+    for var, value in {"HELPDESK_CHROMA_PATH": index, "HELPDESK_CORPUS_DIR": library}.items():
+        monkeypatch.setenv(var, str(value))
+    out = tmp_path / "out"
+    assert main(["bench", "start", "--runs", "1", "--out", str(out)]) == 2  # no index yet: one clear error
+    assert main(["ingest", "--if-changed", "--quiet"]) == 0
+    from bot.store import forget_open_clients
+
+    forget_open_clients()  # the app opens this folder next
+    assert main(["bench", "start", "--runs", "2", "--workers", "2", "--out", str(out)]) == 0
+    report = json.loads((out / "start.json").read_text())
+    assert report["machine"]["cpu_model"] and len(report["runs"]) == 2
+    for run in report["runs"]:
+        assert run["workers"] == 2 and 0 < run["app_start_s"] < 300 and run["app_cpu_s"] > 0 and run["probe_s"] > 0
+        assert run["index_check_s"] < run["make_run_s"]
+    (summary,) = report["summary"]
+    assert summary["runs"] == 2 and summary["make_run_min_s"] <= summary["make_run_median_s"]
+    assert report["machine"]["cpu_model"] in (out / "start.md").read_text()
