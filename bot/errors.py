@@ -17,6 +17,9 @@ class IngestError(HelpdeskError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # pickled by the loader process (ingest/prefetch.py)
+        return (type(self), (self.path, self.reason))
+
 
 class StoreUnavailable(HelpdeskError):
     """The Chroma store cannot be reached or opened."""

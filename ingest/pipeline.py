@@ -32,8 +32,9 @@ from bot.models import OfflineEmbedding
 from bot.store_protocol import Store
 from bot.types import Chunk, DocumentRecord, SentenceVectors
 from ingest.chunking import Chunker
-from ingest.loaders import LoaderLimits, load_document
+from ingest.loaders import LoaderLimits
 from ingest.loaders.base import LoadedDocument
+from ingest.prefetch import loaded_in_order
 from ingest.progress import Progress
 from ingest.sources import Plan, SourceFile, make_plan, version_of
 from ingest.sync_stamp import forget, stamp_path
@@ -185,10 +186,11 @@ class IngestPipeline:
         # committed (visible, and kept by a run killed early) after seconds, not after a full batch
         size = min(FIRST_WRITE, self.write_batch)
         try:
-            for source, old in plan.load:
+            # PDFs are read one ahead in a loader process while the ones before are embedded (ingest/prefetch.py)
+            for source, old, loaded in loaded_in_order(plan.load, self.limits):
                 bar.set_postfix_str(source.rel[-40:])
                 try:
-                    prepared = self._prepare(source, old, claimed, records)
+                    prepared = self._prepare(source, old, loaded, claimed, records)
                 except IngestError as err:
                     summary.errors.append(err)
                     report(f"error: {err}")
@@ -219,11 +221,14 @@ class IngestPipeline:
         self,
         source: SourceFile,
         old: DocumentRecord | None,
+        loaded: LoadedDocument | IngestError,
         claimed: dict[str, SourceFile],
         records: dict[str, DocumentRecord],
     ) -> _Prepared:
-        """Load and chunk one file, refusing a document id another file already uses."""
-        doc = load_document(source.path, source.root, self.limits)
+        """Chunk one loaded file (or raise what loading it raised), refusing a document id another file uses."""
+        if isinstance(loaded, IngestError):
+            raise loaded
+        doc = loaded
         owner = claimed.get(doc.doc_id)
         if owner is not None and owner.key != source.key:
             raise IngestError(source.path, f"duplicate document id '{doc.doc_id}' (also used by {owner.path})")
