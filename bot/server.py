@@ -28,7 +28,8 @@ from bot.workers import AnswerPool, AnswerTimeout, PooledAssistant, WorkerLost, 
 if TYPE_CHECKING:  # imported by start_components: llama-index and the models take seconds to import
     from bot.components import Components
 
-AnyComponents = Any  # Components, or LoadingComponents (the same parts, some still loading: bot/deferred.py)
+    # Components, or LoadingComponents: the same parts, some still loading (bot/deferred.py)
+    ServerComponents = Components | LoadingComponents
 
 UPLOAD_ROUTES = ("/gradio_api/upload",)  # also matches /gradio_api/upload_progress
 
@@ -77,7 +78,7 @@ def error_status(exc: HelpdeskError) -> int:
     return 503 if isinstance(exc, StoreUnavailable | WorkerLost | AnswerTimeout) else 500
 
 
-def create_api(comps: Components) -> FastAPI:
+def create_api(comps: ServerComponents) -> FastAPI:
     """The JSON API over the shared Assistant (thread-safe: FastAPI runs sync handlers in a pool).
 
     With answering workers (`comps.assistant` a PooledAssistant) /api/ask is answered in those processes.
@@ -171,7 +172,7 @@ def _accept_uploaded_files_only(blocks: Any) -> None:
     blocks.has_launched = True
 
 
-def create_app(comps: Components, with_ui: bool = True) -> FastAPI:
+def create_app(comps: ServerComponents, with_ui: bool = True) -> FastAPI:
     """The JSON API, and the Gradio UI at `/` (when `with_ui`).
 
     With HELPDESK_STAFF_USERS set, `/` serves the public Ask tab only and `/staff` the whole app
@@ -216,7 +217,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def start_components(settings: Settings, stack: ExitStack) -> tuple[AnyComponents, Callable[[], object]]:
+def start_components(settings: Settings, stack: ExitStack) -> tuple[ServerComponents, Callable[[], object]]:
     """The server's components, and a call that waits for what loads meanwhile (the models, while the UI is built).
 
     With HELPDESK_WORKERS ≥ 2 (and no language model) answering runs in a worker pool. Several processes reading
