@@ -37,7 +37,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 0
     from bot.components import build_components
 
-    comps = build_components(settings, use_llm=False, reset_index=args.reset)
+    comps = build_components(served, use_llm=False, reset_index=args.reset)  # redirected once, said once
     summary = comps.pipeline.run(
         paths,
         reset=args.reset,
