@@ -21,10 +21,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.errors import IngestError
 from ingest.loaders import LoadedDocument, LoaderLimits, load_document
@@ -55,7 +57,7 @@ def loaded_in_order(
     # forkserver: the loader starts from a small clean process, never a copy of this one and its threads (the
     # app's Library tab ingests inside a server with many)
     context = multiprocessing.get_context("forkserver")
-    executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+    executor = _loader(context)
     try:
         started = executor.submit(os.getpid)
         ahead = _submit(executor, sources[0], limits)
@@ -78,11 +80,36 @@ def loaded_in_order(
                 executor.shutdown(wait=False, cancel_futures=True)
                 reason = "the loader process stopped while reading this file (a crash, or out of memory)"
                 yield source, item, IngestError(source.path, reason)
-                executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                executor = _loader(context)
                 if i + 1 < len(items):
                     ahead = _submit(executor, sources[i + 1], limits)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _loader(context: Any) -> ProcessPoolExecutor:
+    """One loader process that ends with this one, however this one ends."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_end_with, initargs=(os.getpid(),))
+
+
+def _end_with(client: int) -> None:  # pragma: no cover - runs in the loader process
+    """Exit when process `client` has ended.
+
+    A process-pool worker waits on its task queue, whose write end it holds itself, so it never sees the
+    client go; a client that ends without shutting the pool down (SIGKILL, `os._exit`) would leave the loader,
+    and the fork server waiting on it, behind for good. Its parent is the fork server, so PR_SET_PDEATHSIG
+    cannot tell either: a thread watches the client's pid instead.
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(client)
+        except OSError:  # already gone
+            os._exit(0)
+        select.select([fd], [], [])  # readable when the process has ended
+        os._exit(0)
+
+    threading.Thread(target=watch, name="loader-client-watch", daemon=True).start()
 
 
 def _submit(executor: ProcessPoolExecutor, source: SourceFile, limits: LoaderLimits) -> Future[LoadedDocument]:

@@ -100,3 +100,56 @@ def test_a_loader_killed_while_reading_a_file_fails_that_file_only(tmp_path: Pat
     assert first.path.endswith(big.name)
     assert not isinstance(second, IngestError) and "Innovation vouchers" in second.parts[0].text
     assert not isinstance(third, IngestError) and "Saxony" in third.parts[0].text
+
+
+CLIENT = """
+import os, sys
+from pathlib import Path
+from ingest.loaders import LoaderLimits
+from ingest.prefetch import loaded_in_order
+from ingest.sources import SourceFile
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1])
+    items = [(SourceFile(root / n, root, n, "hash"), n) for n in ("vouchers.pdf", "clusters.pdf")]
+    next(iter(loaded_in_order(items, LoaderLimits(), in_process=False)))  # the loader is reading the next one
+    print("loading", flush=True)
+    sys.stdin.readline()
+    os._exit(0)  # no shutdown of the pool: as a SIGKILL or a test runner's hard exit leaves it
+"""
+
+
+def test_the_loader_ends_with_a_client_that_ends_without_shutting_it_down(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import uuid
+
+    root = _library(tmp_path)
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT)
+    mark = f"PREFETCH_TEST={uuid.uuid4().hex}"  # inherited by the client's fork server and loader only
+    env = {**os.environ, "PREFETCH_TEST": mark.split("=")[1]}
+    client = subprocess.Popen(
+        [sys.executable, str(script), str(root)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert client.stdout is not None and client.stdin is not None
+    assert client.stdout.readline().strip() == "loading"
+    assert len(_marked(mark) - {client.pid}) >= 2  # its fork server and its loader
+    client.stdin.write("go\n")
+    client.stdin.flush()
+    assert client.wait(60) == 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _marked(mark):
+        time.sleep(0.2)
+    assert not _marked(mark)  # then ended with it
+
+
+def _marked(mark: str) -> set[int]:
+    """Processes whose environment holds `mark`."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if mark.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                    found.add(int(proc.name))
+    return found
